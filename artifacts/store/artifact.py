@@ -1,0 +1,93 @@
+"""The `Artifact` value object: one work product of an agent. Needs no database."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_ARTIFACT_TYPES = ("code", "test", "test_data", "review", "config", "deployment", "monitoring_report")
+MAX_ID_LENGTH = 200
+
+
+class ArtifactError(Exception):
+    """Base class for artifact store errors."""
+
+
+class InvalidArtifactError(ArtifactError, ValueError):
+    """An artifact (or a query about artifacts) is malformed; the message says what is allowed."""
+
+
+class ArtifactExistsError(ArtifactError):
+    """An artifact with this id is already stored; artifacts are write-once."""
+
+    def __init__(self, artifact_id: str) -> None:
+        super().__init__(f"An artifact with id {artifact_id!r} already exists; artifacts are write-once.")
+        self.artifact_id = artifact_id
+
+
+def artifact_types() -> tuple[str, ...]:
+    """The known artifact types: the CONDUCTOR_ARTIFACT_TYPES setting, or the seed's seven."""
+    from django.conf import settings
+
+    if settings.configured:
+        return tuple(getattr(settings, "CONDUCTOR_ARTIFACT_TYPES", DEFAULT_ARTIFACT_TYPES))
+    return DEFAULT_ARTIFACT_TYPES
+
+
+def new_artifact_id() -> str:
+    return f"art-{uuid.uuid4()}"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """An agent's work product. Validated on construction, so a stored artifact is always well formed."""
+
+    workflow_id: str
+    task_id: str
+    agent_id: str
+    artifact_type: str
+    content: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    artifact_id: str = field(default_factory=new_artifact_id)
+    created_at: datetime = field(default_factory=_now)
+
+    def __post_init__(self) -> None:
+        for name in ("artifact_id", "workflow_id", "task_id", "agent_id"):
+            validate_id(name, getattr(self, name))
+        validate_artifact_type(self.artifact_type)
+        if not isinstance(self.content, str):
+            raise InvalidArtifactError(f"content must be a string, not {type(self.content).__name__}.")
+        if "\x00" in self.content:
+            raise InvalidArtifactError("content must not contain NUL characters (PostgreSQL text cannot hold them).")
+        if not isinstance(self.metadata, dict):
+            raise InvalidArtifactError(f"metadata must be a dict, not {type(self.metadata).__name__}.")
+        try:
+            json.dumps(self.metadata, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidArtifactError(f"metadata must be JSON-serialisable: {exc}.") from None
+        if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
+            raise InvalidArtifactError("created_at must be a timezone-aware datetime (UTC), not a naive one.")
+        if self.created_at.utcoffset() != UTC.utcoffset(None):
+            object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
+
+
+def validate_id(name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidArtifactError(f"{name} must be a non-empty string.")
+    if len(value) > MAX_ID_LENGTH:
+        raise InvalidArtifactError(f"{name} must be at most {MAX_ID_LENGTH} characters, not {len(value)}.")
+    if "\x00" in value:
+        raise InvalidArtifactError(f"{name} must not contain NUL characters.")
+
+
+def validate_artifact_type(value: object) -> None:
+    known = artifact_types()
+    if value not in known:
+        raise InvalidArtifactError(f"Unknown artifact type {value!r}; known types are: {', '.join(known)}.")

@@ -1,0 +1,78 @@
+"""The default backend: PostgreSQL through the Django ORM."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError
+from django.db.models import Q, QuerySet
+
+from artifacts.store.artifact import Artifact, ArtifactExistsError, validate_artifact_type
+from artifacts.store.base import ArtifactStore, check_limit, unknown_cursor
+
+
+class DjangoArtifactStore(ArtifactStore):
+    async def save(self, artifact: Artifact) -> None:
+        from artifacts.models import ArtifactRecord
+
+        record = ArtifactRecord.from_artifact(artifact)
+        try:
+            # force_insert: an existing id is an error, never an UPDATE.
+            await record.asave(force_insert=True)
+        except IntegrityError:
+            if await ArtifactRecord.objects.filter(pk=artifact.artifact_id).aexists():
+                raise ArtifactExistsError(artifact.artifact_id) from None
+            raise
+
+    async def get(self, artifact_id: str) -> Artifact | None:
+        from artifacts.models import ArtifactRecord
+
+        record = await ArtifactRecord.objects.filter(pk=artifact_id).afirst()
+        return record.to_artifact() if record else None
+
+    async def list_by_workflow(
+        self, workflow_id: str, *, limit: int | None = None, after: str | None = None
+    ) -> list[Artifact]:
+        return await self._list(Q(workflow_id=workflow_id), limit, after)
+
+    async def list_by_task(self, task_id: str, *, limit: int | None = None, after: str | None = None) -> list[Artifact]:
+        return await self._list(Q(task_id=task_id), limit, after)
+
+    async def list_by_agent(
+        self, agent_id: str, *, limit: int | None = None, after: str | None = None
+    ) -> list[Artifact]:
+        return await self._list(Q(agent_id=agent_id), limit, after)
+
+    async def list_by_type(
+        self, artifact_type: str, *, limit: int | None = None, after: str | None = None
+    ) -> list[Artifact]:
+        validate_artifact_type(artifact_type)
+        return await self._list(Q(artifact_type=artifact_type), limit, after)
+
+    async def delete(self, artifact_id: str) -> bool:
+        from artifacts.models import ArtifactRecord
+
+        deleted, _ = await ArtifactRecord.objects.filter(pk=artifact_id).adelete()
+        return deleted > 0
+
+    async def count(self) -> int:
+        from artifacts.models import ArtifactRecord
+
+        return await ArtifactRecord.objects.acount()
+
+    async def _list(self, where: Q, limit: int | None, after: str | None) -> list[Artifact]:
+        check_limit(limit)
+        rows = await keyset_page(where, limit=limit, after=after)
+        return [record.to_artifact() async for record in rows]
+
+
+async def keyset_page(where: Q, *, limit: int | None, after: str | None) -> QuerySet:
+    """Rows matching `where`, oldest first, strictly after the artifact `after` (keyset, never OFFSET)."""
+    from artifacts.models import ArtifactRecord
+
+    rows = ArtifactRecord.objects.filter(where).defer("search").order_by("created_at", "artifact_id")
+    if after is not None:
+        cursor = await ArtifactRecord.objects.filter(pk=after).values("created_at").afirst()
+        if cursor is None:
+            raise unknown_cursor(after)
+        created = cursor["created_at"]
+        rows = rows.filter(Q(created_at__gt=created) | Q(created_at=created, artifact_id__gt=after))
+    return rows[:limit] if limit is not None else rows
