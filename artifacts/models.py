@@ -11,6 +11,12 @@ from artifacts.store.artifact import MAX_ID_LENGTH, Artifact
 SEARCH_PREFIX_CHARS = 200_000
 
 
+class ArtifactManager(models.Manager["ArtifactRecord"]):
+    def get_queryset(self) -> models.QuerySet[ArtifactRecord]:
+        # The tsvector is only for filtering; never ship it to Python.
+        return super().get_queryset().defer("search")
+
+
 class ArtifactRecord(models.Model):
     """One stored artifact. Write-once; every list is ordered by (created_at, artifact_id)."""
 
@@ -27,6 +33,8 @@ class ArtifactRecord(models.Model):
         output_field=SearchVectorField(),
         db_persist=True,
     )
+
+    objects = ArtifactManager()
 
     class Meta:
         db_table = "artifacts_artifact"

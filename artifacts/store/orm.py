@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError
+from typing import TYPE_CHECKING
+
+from asgiref.sync import sync_to_async
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
 from artifacts.store.artifact import Artifact, ArtifactExistsError, validate_artifact_type
 from artifacts.store.base import ArtifactStore, check_limit, unknown_cursor
+
+if TYPE_CHECKING:
+    from artifacts.models import ArtifactRecord
 
 
 class DjangoArtifactStore(ArtifactStore):
     async def save(self, artifact: Artifact) -> None:
         from artifacts.models import ArtifactRecord
 
-        record = ArtifactRecord.from_artifact(artifact)
-        try:
-            # force_insert: an existing id is an error, never an UPDATE.
-            await record.asave(force_insert=True)
-        except IntegrityError:
-            if await ArtifactRecord.objects.filter(pk=artifact.artifact_id).aexists():
-                raise ArtifactExistsError(artifact.artifact_id) from None
-            raise
+        await sync_to_async(_insert)(ArtifactRecord.from_artifact(artifact))
 
     async def get(self, artifact_id: str) -> Artifact | None:
         from artifacts.models import ArtifactRecord
@@ -64,11 +63,23 @@ class DjangoArtifactStore(ArtifactStore):
         return [record.to_artifact() async for record in rows]
 
 
+def _insert(record: ArtifactRecord) -> None:
+    # A savepoint, so a duplicate id leaves the caller's transaction usable; force_insert, so an
+    # existing id is an error and never an UPDATE.
+    try:
+        with transaction.atomic():
+            record.save(force_insert=True)
+    except IntegrityError:
+        if type(record).objects.filter(pk=record.pk).exists():
+            raise ArtifactExistsError(record.pk) from None
+        raise
+
+
 async def keyset_page(where: Q, *, limit: int | None, after: str | None) -> QuerySet:
     """Rows matching `where`, oldest first, strictly after the artifact `after` (keyset, never OFFSET)."""
     from artifacts.models import ArtifactRecord
 
-    rows = ArtifactRecord.objects.filter(where).defer("search").order_by("created_at", "artifact_id")
+    rows = ArtifactRecord.objects.filter(where).order_by("created_at", "artifact_id")
     if after is not None:
         cursor = await ArtifactRecord.objects.filter(pk=after).values("created_at").afirst()
         if cursor is None:

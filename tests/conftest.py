@@ -1,0 +1,43 @@
+"""Shared test set-up: fast settings, and services that may be missing on a fresh machine.
+
+Tests that need a service a fresh machine lacks skip with a reason, unless
+CONDUCTOR_REQUIRE_SERVICES=1 (set by .ci/run), where a missing service fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from asgiref.sync import SyncToAsync
+from django.conf import settings
+from django.db import connections
+
+REQUIRE_SERVICES = os.environ.get("CONDUCTOR_REQUIRE_SERVICES") == "1"
+
+
+def service_missing(reason: str) -> None:
+    """Skip the calling test because a service is missing, or fail it when services are required."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CONDUCTOR_REQUIRE_SERVICES=1, so this is a failure, not a skip)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_test_settings() -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the connection pool closed before it is dropped."""
+    yield
+    with django_db_blocker.unblock():
+        # Async tests use connections in asgiref's shared thread; hand them back before the drop.
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
+        for conn in connections.all():
+            conn.close_pool()

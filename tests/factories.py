@@ -1,0 +1,28 @@
+"""Test data factories: artifacts and users without hand-built rows in every test."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from artifacts.store import Artifact
+
+_sequence = itertools.count()
+_BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def make_artifact(**overrides: Any) -> Artifact:
+    """An artifact with distinct, increasing created_at unless given."""
+    n = next(_sequence)
+    fields: dict[str, Any] = {
+        "workflow_id": "wf-1",
+        "task_id": f"task-{n}",
+        "agent_id": "coder",
+        "artifact_type": "code",
+        "content": f"print({n})\n",
+        "metadata": {"language": "python"},
+        "created_at": _BASE_TIME + timedelta(seconds=n),
+    }
+    fields.update(overrides)
+    return Artifact(**fields)
