@@ -28,6 +28,14 @@ class ArtifactExistsError(ArtifactError):
         self.artifact_id = artifact_id
 
 
+class StoreUnavailableError(ArtifactError):
+    """A service the store depends on (Redis, object storage) could not be reached or refused the call."""
+
+
+class ContentIntegrityError(ArtifactError):
+    """Stored content no longer matches the SHA-256 recorded when it was saved."""
+
+
 def artifact_types() -> tuple[str, ...]:
     """The known artifact types: the CONDUCTOR_ARTIFACT_TYPES setting, or the seed's seven."""
     from django.conf import settings
@@ -57,6 +65,8 @@ class Artifact:
     metadata: dict[str, Any] = field(default_factory=dict)
     artifact_id: str = field(default_factory=new_artifact_id)
     created_at: datetime = field(default_factory=_now)
+    # None: kept until deleted (or until the type's default retention, applied by the store on save).
+    expires_at: datetime | None = None
 
     def __post_init__(self) -> None:
         for name in ("artifact_id", "workflow_id", "task_id", "agent_id"):
@@ -76,6 +86,20 @@ class Artifact:
             raise InvalidArtifactError("created_at must be a timezone-aware datetime (UTC), not a naive one.")
         if self.created_at.utcoffset() != UTC.utcoffset(None):
             object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
+        if self.expires_at is not None:
+            if not isinstance(self.expires_at, datetime) or self.expires_at.tzinfo is None:
+                raise InvalidArtifactError("expires_at must be a timezone-aware datetime (UTC) or None.")
+            if self.expires_at.utcoffset() != UTC.utcoffset(None):
+                object.__setattr__(self, "expires_at", self.expires_at.astimezone(UTC))
+
+    @property
+    def lineage_name(self) -> str | None:
+        """The metadata `name` (e.g. a file path) that ties versions of one logical artifact together."""
+        name = self.metadata.get("name")
+        return name if isinstance(name, str) and name else None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or _now())
 
 
 def validate_id(name: str, value: object) -> None:
