@@ -116,7 +116,7 @@ class DjangoArtifactStore(ArtifactStore):
             return None
         if record.content_location == OBJECT_STORAGE:
             raw = self._object_chunks(record, chunk_size)
-            chunks = iterate_in_thread(verified_chunks(raw, **_checksum_of(record)))
+            chunks = iterate_in_thread(verified_chunks(raw, artifact_id=record.artifact_id, **_checksum_of(record)))
         else:
             # In-row content is below the size thresholds (or compressed), so reading it whole is cheap.
             text_or_blob = (
@@ -195,7 +195,7 @@ class DjangoArtifactStore(ArtifactStore):
     async def _to_artifact(self, record: ArtifactRecord) -> Artifact:
         if record.content_location != OBJECT_STORAGE:
             return record.to_artifact()
-        chunks = compression.decode_chunks(self._object_chunks(record, CHUNK_BYTES), record.content_encoding)
+        chunks = self._object_chunks(record, CHUNK_BYTES)
         content = await asyncio.to_thread(read_text, chunks, artifact_id=record.artifact_id, **_checksum_of(record))
         return record.to_artifact(content)
 
