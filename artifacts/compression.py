@@ -41,6 +41,10 @@ def decompress_chunks(chunks: Iterable[bytes]) -> Iterator[bytes]:
     decompressor = zstandard.ZstdDecompressor().decompressobj()
     try:
         for chunk in chunks:
+            if not chunk:
+                continue
+            if decompressor.eof:
+                raise CompressionError("Stored content has bytes after the end of its zstd frame.")
             if out := decompressor.decompress(chunk):
                 yield out
     except zstandard.ZstdError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 DEFAULT_ARTIFACT_TYPES = ("code", "test", "test_data", "review", "config", "deployment", "monitoring_report")
 MAX_ID_LENGTH = 200
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ArtifactError(Exception):
@@ -76,6 +78,10 @@ class Artifact:
             raise InvalidArtifactError(f"content must be a string, not {type(self.content).__name__}.")
         if "\x00" in self.content:
             raise InvalidArtifactError("content must not contain NUL characters (PostgreSQL text cannot hold them).")
+        if not self.content.isascii() and _SURROGATE.search(self.content):
+            raise InvalidArtifactError(
+                "content must be valid Unicode: it contains a lone surrogate, which UTF-8 cannot hold."
+            )
         if not isinstance(self.metadata, dict):
             raise InvalidArtifactError(f"metadata must be a dict, not {type(self.metadata).__name__}.")
         try:
