@@ -31,7 +31,8 @@ def test_any_text_survives_compression(text: str) -> None:
     assert compression.decompress(compression.compress(text.encode())).decode() == text
 
 
-@given(texts, st.lists(st.integers(min_value=0), max_size=8), st.integers(min_value=1, max_value=22))
+@settings(deadline=None)  # high levels allocate large windows; slow, not wrong
+@given(texts, st.lists(st.integers(min_value=0), max_size=8), st.integers(min_value=1, max_value=19))
 @example("", [], 3)
 @example("ü" * 1000, [1, 3, 5], 1)
 def test_any_text_survives_compression_in_any_chunks(text: str, cuts: list[int], level: int) -> None:
