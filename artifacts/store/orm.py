@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 
 from artifacts import compression
@@ -118,12 +118,13 @@ class DjangoArtifactStore(ArtifactStore):
             raw = self._object_chunks(record, chunk_size)
             chunks = iterate_in_thread(verified_chunks(raw, artifact_id=record.artifact_id, **_checksum_of(record)))
         else:
-            # In-row content is below the size thresholds (or compressed), so reading it whole is cheap.
-            text_or_blob = (
-                await ArtifactRecord.all_objects.filter(pk=artifact_id)
-                .values_list("content_blob" if record.content_encoding == compression.ZSTD else "content", flat=True)
-                .afirst()
-            )
+            # In-row content is below the size thresholds, or compressed: reading it whole is the cheap part.
+            if record.content_encoding == compression.ZSTD:
+                text_or_blob = await sync_to_async(_read_blob)(artifact_id)
+            else:
+                text_or_blob = (
+                    await ArtifactRecord.all_objects.values_list("content", flat=True).filter(pk=artifact_id).afirst()
+                )
             chunks = _in_row_chunks(record, text_or_blob, chunk_size)
         return ContentStream(record.artifact_id, record.original_size, record.sha256, chunks)
 
@@ -170,8 +171,11 @@ class DjangoArtifactStore(ArtifactStore):
             record.object_key = self._storage().key_for(artifact.artifact_id)
             record.stored_size = self._storage().upload(record.object_key, stored)
         elif not in_text_column:
-            record.content_blob = b"".join(stored)
-            record.stored_size = len(record.content_blob)
+            blob = bytearray()
+            for piece in stored:
+                blob += piece
+            record.content_blob = blob
+            record.stored_size = len(blob)
         elif text is None:
             record.content = read_text(stored, artifact_id=artifact.artifact_id)
             record.stored_size = meter.size
@@ -264,7 +268,10 @@ def _checksum_of(record: ArtifactRecord) -> dict:
 
 async def _in_row_chunks(record: ArtifactRecord, stored: str | bytes | None, chunk_size: int) -> AsyncIterator[bytes]:
     if record.content_encoding == compression.ZSTD:
-        raw = compression.decode_chunks([bytes(stored or b"")], compression.ZSTD)
+        # Fed a slice at a time: one decompress call on the whole blob would return the whole text.
+        blob = memoryview(stored if stored is not None else b"")
+        slices = (blob[start : start + CHUNK_BYTES] for start in range(0, len(blob), CHUNK_BYTES))
+        raw = compression.decode_chunks(slices, compression.ZSTD)
         for chunk in verified_chunks(rechunk(raw, chunk_size), artifact_id=record.artifact_id, **_checksum_of(record)):
             yield chunk
     else:
@@ -275,13 +282,50 @@ async def _in_row_chunks(record: ArtifactRecord, stored: str | bytes | None, chu
 def _insert(record: ArtifactRecord) -> None:
     # A savepoint, so a duplicate id leaves the caller's transaction usable; force_insert, so an
     # existing id is an error and never an UPDATE.
+    blob, record.content_blob = record.content_blob, None
     try:
         with transaction.atomic():
             record.save(force_insert=True)
+            if blob is not None:
+                _write_blob(record, blob)
     except IntegrityError:
         if type(record).all_objects.filter(pk=record.pk).exists():
             raise ArtifactExistsError(record.pk) from None
         raise
+
+
+def _write_blob(record: ArtifactRecord, blob: bytes | bytearray) -> None:
+    """Send compressed content as a binary parameter bound by the server.
+
+    Django's client-side binding would spell the bytea out in hex inside the SQL text: several
+    copies of a large blob in memory at once instead of one.
+    """
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"UPDATE {record._meta.db_table} SET content_blob = %b WHERE artifact_id = %s",  # noqa: S608
+            [blob, record.pk],
+        )
+    record.content_blob = blob
+
+
+def _read_blob(artifact_id: str) -> bytes | None:
+    """Compressed content as binary, not as the hex text Django's text-format results would decode."""
+    import psycopg
+
+    from artifacts.models import ArtifactRecord
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"SELECT content_blob FROM {ArtifactRecord._meta.db_table} WHERE artifact_id = %s",  # noqa: S608
+            [artifact_id],
+            binary=True,
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 async def keyset_page(where: Q, *, limit: int | None, after: str | None) -> QuerySet:
