@@ -50,12 +50,14 @@ _ERROR_TYPES: dict[str, type[LLMError]] = {
 class AnthropicProvider(BaseLLMProvider):
     """Claude models through `anthropic.AsyncAnthropic`.
 
-    `max_tokens` is always sent (the API requires it); temperatures run from 0 to 1. The system prompt is the
-    API's top-level `system`; `stop` becomes `stop_sequences`; `tools=` (Anthropic's format) is passed through
-    and `tool_use` blocks land in `metadata["tool_calls"]` as `[{"id", "name", "arguments"}]` (arguments as a
-    JSON string, as with OpenAI). `usage.prompt_tokens` counts all input: input + cache read + cache creation;
-    the two cache counts are also in `cache_read_tokens` / `cache_write_tokens`. Retries and timeouts as for
-    OpenAIProvider; an `overloaded_error` (529) is retried by the SDK and ends as LLMProviderUnavailableError.
+    `max_tokens` is always sent (the API requires it). `temperature` is not: the Messages API version the SDK
+    speaks (2026-10-21) has no sampling parameters and answers 400 to any, so it is accepted here for a
+    uniform interface and ignored. The system prompt is the API's top-level `system`; `stop` becomes
+    `stop_sequences`; `tools=` (Anthropic's format) is passed through and `tool_use` blocks land in
+    `metadata["tool_calls"]` as `[{"id", "name", "arguments"}]` (arguments as a JSON string, as with OpenAI).
+    `usage.prompt_tokens` counts all input: input + cache read + cache creation; the two cache counts are also
+    in `cache_read_tokens` / `cache_write_tokens`. Retries and timeouts as for OpenAIProvider; an
+    `overloaded_error` (529) is retried by the SDK and ends as LLMProviderUnavailableError.
     """
 
     provider_name = "anthropic"
@@ -98,7 +100,6 @@ class AnthropicProvider(BaseLLMProvider):
             "model": self.model,
             "max_tokens": request.max_tokens,
             "messages": [{"role": "user", "content": request.prompt}],
-            "temperature": request.temperature,
         }
         if request.system:
             params["system"] = request.system

@@ -202,9 +202,10 @@ class OpenAIProvider(BaseLLMProvider):
         if isinstance(exc, openai.APIConnectionError):
             return LLMProviderUnavailableError(f"Cannot reach {self.name}: {exc}", provider=self.name)
         if isinstance(exc, openai.APIStatusError):
+            detail = exc.body.get("message") if isinstance(exc.body, dict) else None
             return error_for_status(
                 exc.status_code,
-                f"{self.name} answered {exc.status_code}: {exc.message}",
+                f"{self.name} answered {exc.status_code}: {detail or exc.message}",
                 provider=self.name,
                 request_id=exc.request_id,
                 retry_after=parse_retry_after(exc.response.headers),
