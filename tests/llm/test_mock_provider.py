@@ -205,7 +205,7 @@ def test_word_chunks_join_back_to_the_text():
 async def test_the_response_is_not_there_while_the_stream_is_open():
     stream = MockLLMProvider().generate_stream("x")
     with pytest.raises(RuntimeError, match="still open"):
-        stream.response
+        _ = stream.response
     await stream.collect()
     assert stream.done
 

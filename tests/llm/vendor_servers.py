@@ -94,6 +94,8 @@ class Reply:
     cache_write_tokens: int = 0
     usage: dict[str, Any] | None = None
     """A usage object in the vendor's format, sent as is (overrides the token fields)."""
+    send_usage: bool = True
+    """OpenAI: False leaves usage out (as some OpenAI-compatible servers do, even when asked)."""
     status: int = 200
     error_type: str | None = None
     error_message: str | None = None
@@ -449,6 +451,7 @@ class FakeOpenAIServer(FakeVendorServer):
 
     def _message_body(self, reply: Reply, payload: dict[str, Any]) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": reply.text or None, "refusal": None}
+        usage = {"usage": self._usage(reply, payload)} if reply.send_usage else {}
         if reply.tool_calls:
             message["tool_calls"] = [
                 {
@@ -467,8 +470,7 @@ class FakeOpenAIServer(FakeVendorServer):
             "choices": [
                 {"index": 0, "message": message, "logprobs": None, "finish_reason": self._finish_reason(reply)}
             ],
-            "usage": self._usage(reply, payload),
-        }
+        } | usage
 
     def _write_stream(self, handler: _Handler, reply: Reply, payload: dict[str, Any], request: RecordedRequest) -> None:
         include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
@@ -510,7 +512,7 @@ class FakeOpenAIServer(FakeVendorServer):
             for piece in _pieces(json.dumps(call.arguments)):
                 chunk({"tool_calls": [{"index": index, "function": {"arguments": piece}}]})
         chunk({}, self._finish_reason(reply))
-        if include_usage:
+        if include_usage and reply.send_usage:
             handler.send_event(json.dumps(base | {"choices": [], "usage": self._usage(reply, payload)}))
         handler.send_event("[DONE]")
 
