@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
+import httpx2
 
 from llm.providers.base import BaseLLMProvider
 from llm.providers.config import FinishReason, LLMConfig, LLMRequest, LLMResponse, LLMUsage
@@ -22,6 +23,9 @@ from llm.providers.errors import (
     parse_retry_after,
 )
 from llm.providers.streaming import StreamState
+
+# The SDK wraps most transport errors, but not all (e.g. a read timeout in the middle of a stream).
+_SDK_ERRORS = (anthropic.AnthropicError, httpx2.TransportError)
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -92,7 +96,7 @@ class AnthropicProvider(BaseLLMProvider):
     async def get_available_models(self) -> list[str]:
         try:
             return sorted([model.id async for model in self.client.models.list()])
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
@@ -114,7 +118,7 @@ class AnthropicProvider(BaseLLMProvider):
     async def _generate(self, request: LLMRequest) -> LLMResponse:
         try:
             message = await self.client.messages.create(**self._params(request))
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         texts: list[str] = []
         tool_calls: list[dict[str, Any]] = []
@@ -146,7 +150,7 @@ class AnthropicProvider(BaseLLMProvider):
     async def _stream(self, request: LLMRequest, state: StreamState) -> AsyncGenerator[str]:
         try:
             stream = await self.client.messages.create(**self._params(request), stream=True)
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         state.started = True
         state.metadata["provider"] = self.name
@@ -179,20 +183,20 @@ class AnthropicProvider(BaseLLMProvider):
                         state.metadata["stop_sequence"] = event.delta.stop_sequence
                     state.metadata["vendor_usage"] = dict(vendor_usage)
                     state.usage = _usage(vendor_usage)
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         finally:
             await stream.close()
 
-    def _error(self, exc: anthropic.AnthropicError) -> LLMError:
-        """Our exception for an SDK exception."""
-        if isinstance(exc, anthropic.APITimeoutError):
+    def _error(self, exc: anthropic.AnthropicError | httpx2.TransportError) -> LLMError:
+        """Our exception for an SDK (or its HTTP library's) exception."""
+        if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
             return LLMTimeoutError(
                 f"{self.name} did not answer within {self.config.timeout_seconds:g} s "
                 f"(after {self.config.max_retries} retries).",
                 provider=self.name,
             )
-        if isinstance(exc, anthropic.APIConnectionError):
+        if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
             return LLMProviderUnavailableError(f"Cannot reach {self.name}: {exc}", provider=self.name)
         if isinstance(exc, anthropic.APIStatusError):
             detail = exc.api_message or exc.message

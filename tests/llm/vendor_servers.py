@@ -235,7 +235,7 @@ class FakeVendorServer:
     def start(self) -> Self:
         self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
         self._httpd.fake = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()
         return self
 
@@ -524,7 +524,7 @@ class FakeAnthropicServer(FakeVendorServer):
     provider_name = "anthropic"
     completion_path = "/v1/messages"
     models_path = "/v1/models"
-    default_model = "claude-sonnet-4-5"
+    default_model = "claude-sonnet-5-5"
 
     _ERROR_TYPES: ClassVar[dict[int, str]] = {
         400: "invalid_request_error",
