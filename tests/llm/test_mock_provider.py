@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 
 import pytest
@@ -258,6 +259,20 @@ async def test_cancelling_the_consuming_task_still_leaves_a_response():
     assert 0 < len(stream.response.content) < len("a b c d e f g h")
     assert stream.response.metadata["cancelled"] is True
     assert stream.response.usage.completion_tokens > 0
+
+
+async def test_an_abandoned_stream_still_reports_what_it_spent():
+    provider = MockLLMProvider()
+    provider.queue_response("one two three")
+    finished: list[LLMResponse] = []
+    stream = provider.generate_stream("x")
+    stream.add_finish_callback(finished.append)
+    async for _chunk in stream:
+        break
+    del stream
+    gc.collect()
+    assert [response.content for response in finished] == ["one "]
+    assert finished[0].metadata["cancelled"] is True
 
 
 async def test_a_stream_closed_before_it_started_cost_nothing():
