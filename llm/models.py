@@ -143,6 +143,7 @@ class CallStatus(models.TextChoices):
 class UsageSource(models.TextChoices):
     VENDOR = "vendor", "reported by the vendor"
     ESTIMATED = "estimated", "estimated from the text"
+    NONE = "none", "nothing spent (never reached the vendor)"
 
 
 class PriceSource(models.TextChoices):
@@ -259,3 +260,19 @@ class LLMUsageHourly(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hour:%Y-%m-%d %H}:00 {self.config_name} {self.model}"
+
+
+class RateLimitSlot(models.Model):
+    """One request start against a config with a requests-per-minute limit (the sliding window's log).
+
+    Rows older than the window are deleted as new ones are taken; see llm/rate_limits.py.
+    """
+
+    config = models.ForeignKey(ProviderConfig, on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["config", "taken_at"], name="ratelimitslot_config_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.config_id} @ {self.taken_at}"
