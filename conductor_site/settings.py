@@ -5,6 +5,8 @@ Every variable is documented in README.md ("Configuration").
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -195,8 +197,12 @@ CONDUCTOR_ARTIFACT_TYPES = envlist(
 CONDUCTOR_ARTIFACT_STORE = os.environ.get("CONDUCTOR_ARTIFACT_STORE", "artifacts.store.DjangoArtifactStore")
 
 # LLM ledger
-# Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py.
+# Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py. Development
+# (DEBUG on) falls back to one derived from SECRET_KEY; production must set its own.
 CONDUCTOR_ENCRYPTION_KEY = envsecret("CONDUCTOR_ENCRYPTION_KEY")
+if not CONDUCTOR_ENCRYPTION_KEY and DEBUG:
+    _derived = hashlib.sha256(b"conductor-api-key-encryption:" + SECRET_KEY.encode()).digest()
+    CONDUCTOR_ENCRYPTION_KEY = base64.urlsafe_b64encode(_derived).decode()
 # Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set.
 if redis_url := envsecret("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
