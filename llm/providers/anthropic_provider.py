@@ -8,6 +8,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
+import httpx2
 
 from llm.providers.base import BaseLLMProvider
 from llm.providers.config import FinishReason, LLMConfig, LLMRequest, LLMResponse, LLMUsage
@@ -22,6 +23,9 @@ from llm.providers.errors import (
     parse_retry_after,
 )
 from llm.providers.streaming import StreamState
+
+# The SDK wraps most transport errors, but not all (e.g. a read timeout in the middle of a stream).
+_SDK_ERRORS = (anthropic.AnthropicError, httpx2.TransportError)
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -50,12 +54,14 @@ _ERROR_TYPES: dict[str, type[LLMError]] = {
 class AnthropicProvider(BaseLLMProvider):
     """Claude models through `anthropic.AsyncAnthropic`.
 
-    `max_tokens` is always sent (the API requires it); temperatures run from 0 to 1. The system prompt is the
-    API's top-level `system`; `stop` becomes `stop_sequences`; `tools=` (Anthropic's format) is passed through
-    and `tool_use` blocks land in `metadata["tool_calls"]` as `[{"id", "name", "arguments"}]` (arguments as a
-    JSON string, as with OpenAI). `usage.prompt_tokens` counts all input: input + cache read + cache creation;
-    the two cache counts are also in `cache_read_tokens` / `cache_write_tokens`. Retries and timeouts as for
-    OpenAIProvider; an `overloaded_error` (529) is retried by the SDK and ends as LLMProviderUnavailableError.
+    `max_tokens` is always sent (the API requires it). `temperature` is not: the Messages API version the SDK
+    speaks (2026-10-21) has no sampling parameters and answers 400 to any, so it is accepted here for a
+    uniform interface and ignored. The system prompt is the API's top-level `system`; `stop` becomes
+    `stop_sequences`; `tools=` (Anthropic's format) is passed through and `tool_use` blocks land in
+    `metadata["tool_calls"]` as `[{"id", "name", "arguments"}]` (arguments as a JSON string, as with OpenAI).
+    `usage.prompt_tokens` counts all input: input + cache read + cache creation; the two cache counts are also
+    in `cache_read_tokens` / `cache_write_tokens`. Retries and timeouts as for OpenAIProvider; an
+    `overloaded_error` (529) is retried by the SDK and ends as LLMProviderUnavailableError.
     """
 
     provider_name = "anthropic"
@@ -90,7 +96,7 @@ class AnthropicProvider(BaseLLMProvider):
     async def get_available_models(self) -> list[str]:
         try:
             return sorted([model.id async for model in self.client.models.list()])
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
@@ -98,7 +104,6 @@ class AnthropicProvider(BaseLLMProvider):
             "model": self.model,
             "max_tokens": request.max_tokens,
             "messages": [{"role": "user", "content": request.prompt}],
-            "temperature": request.temperature,
         }
         if request.system:
             params["system"] = request.system
@@ -113,7 +118,7 @@ class AnthropicProvider(BaseLLMProvider):
     async def _generate(self, request: LLMRequest) -> LLMResponse:
         try:
             message = await self.client.messages.create(**self._params(request))
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         texts: list[str] = []
         tool_calls: list[dict[str, Any]] = []
@@ -145,7 +150,7 @@ class AnthropicProvider(BaseLLMProvider):
     async def _stream(self, request: LLMRequest, state: StreamState) -> AsyncGenerator[str]:
         try:
             stream = await self.client.messages.create(**self._params(request), stream=True)
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         state.started = True
         state.metadata["provider"] = self.name
@@ -178,20 +183,20 @@ class AnthropicProvider(BaseLLMProvider):
                         state.metadata["stop_sequence"] = event.delta.stop_sequence
                     state.metadata["vendor_usage"] = dict(vendor_usage)
                     state.usage = _usage(vendor_usage)
-        except anthropic.AnthropicError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         finally:
             await stream.close()
 
-    def _error(self, exc: anthropic.AnthropicError) -> LLMError:
-        """Our exception for an SDK exception."""
-        if isinstance(exc, anthropic.APITimeoutError):
+    def _error(self, exc: anthropic.AnthropicError | httpx2.TransportError) -> LLMError:
+        """Our exception for an SDK (or its HTTP library's) exception."""
+        if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
             return LLMTimeoutError(
                 f"{self.name} did not answer within {self.config.timeout_seconds:g} s "
                 f"(after {self.config.max_retries} retries).",
                 provider=self.name,
             )
-        if isinstance(exc, anthropic.APIConnectionError):
+        if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
             return LLMProviderUnavailableError(f"Cannot reach {self.name}: {exc}", provider=self.name)
         if isinstance(exc, anthropic.APIStatusError):
             detail = exc.api_message or exc.message

@@ -19,9 +19,7 @@ from text length (the mock, or a stream cut short before the vendor reported usa
 (the request never reached the vendor)."""
 
 MAX_RETRIES_LIMIT = 10
-# Providers whose API accepts a narrower temperature range than the general 0–2.
-_MAX_TEMPERATURE = {"anthropic": 1.0}
-_MAX_TEMPERATURE_DEFAULT = 2.0
+MAX_TEMPERATURE = 2.0
 PROVIDERS_REQUIRING_BASE_URL = frozenset({"openai-compatible"})
 
 
@@ -29,12 +27,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def check_temperature(value: object, *, provider: str = "", field_name: str = "temperature") -> float:
-    """The temperature as a float, or LLMConfigError naming the allowed range for this provider."""
-    upper = _MAX_TEMPERATURE.get(provider, _MAX_TEMPERATURE_DEFAULT)
-    if not _is_number(value) or not 0 <= value <= upper:  # type: ignore[operator]
-        where = f" for {provider}" if provider in _MAX_TEMPERATURE else ""
-        raise LLMConfigError(field_name, f"must be a number from 0 to {upper:g}{where}, not {value!r}.")
+def check_temperature(value: object, *, field_name: str = "temperature") -> float:
+    """The temperature as a float, or LLMConfigError naming the allowed range."""
+    if not _is_number(value) or not 0 <= value <= MAX_TEMPERATURE:  # type: ignore[operator]
+        raise LLMConfigError(field_name, f"must be a number from 0 to {MAX_TEMPERATURE:g}, not {value!r}.")
     return float(value)  # type: ignore[arg-type]
 
 
@@ -82,7 +78,7 @@ class LLMConfig:
             raise LLMConfigError("api_key", "must be a string or None.")
         if self.api_key == "":
             object.__setattr__(self, "api_key", None)
-        object.__setattr__(self, "temperature", check_temperature(self.temperature, provider=self.provider))
+        object.__setattr__(self, "temperature", check_temperature(self.temperature))
         check_max_tokens(self.max_tokens)
         if not _is_number(self.timeout_seconds) or not 0 < self.timeout_seconds <= 3600:
             raise LLMConfigError(
@@ -164,9 +160,7 @@ def build_request(config: LLMConfig, prompt: str, overrides: Mapping[str, Any]) 
         raise LLMBadRequestError(f"prompt must be a string, not {type(prompt).__name__}.", provider=config.provider)
     try:
         temperature = overrides.get("temperature")
-        temperature = (
-            config.temperature if temperature is None else check_temperature(temperature, provider=config.provider)
-        )
+        temperature = config.temperature if temperature is None else check_temperature(temperature)
         max_tokens = overrides.get("max_tokens")
         max_tokens = config.max_tokens if max_tokens is None else check_max_tokens(max_tokens)
     except LLMConfigError as exc:

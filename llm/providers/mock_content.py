@@ -11,7 +11,7 @@ import re
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (artifact_type, re.compile(pattern, re.IGNORECASE))
     for artifact_type, pattern in (
-        ("review", r"\b(review|critique|audit|feedback)\b"),
+        ("review", r"\b(review\w*|critique|audit|feedback)\b"),
         ("test_data", r"\b(test[ _-]?data|fixtures?|sample data|seed data|mock data|csv)\b"),
         ("monitoring_report", r"\b(monitor\w*|metrics?|observability|incident|alert\w*|uptime|slo|health report)\b"),
         ("deployment", r"\b(deploy\w*|kubernetes|k8s|manifest|helm|rollout|release to)\b"),

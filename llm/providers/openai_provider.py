@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import httpx2
 import openai
 
 from llm.providers.base import BaseLLMProvider
@@ -21,6 +22,9 @@ from llm.providers.errors import (
 )
 from llm.providers.streaming import StreamState
 from llm.providers.tokens import estimate_tokens
+
+# The SDK wraps most transport errors, but not all (e.g. a read timeout in the middle of a stream).
+_SDK_ERRORS = (openai.OpenAIError, httpx2.TransportError)
 
 _FINISH_REASONS: dict[str, FinishReason] = {
     "stop": "stop",
@@ -78,7 +82,7 @@ class OpenAIProvider(BaseLLMProvider):
     async def get_available_models(self) -> list[str]:
         try:
             return sorted([model.id async for model in self.client.models.list()])
-        except openai.OpenAIError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
@@ -103,7 +107,7 @@ class OpenAIProvider(BaseLLMProvider):
     async def _generate(self, request: LLMRequest) -> LLMResponse:
         try:
             completion = await self.client.chat.completions.create(**self._params(request))
-        except openai.OpenAIError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         if not completion.choices:
             raise LLMProviderUnavailableError(
@@ -146,7 +150,7 @@ class OpenAIProvider(BaseLLMProvider):
         params = self._params(request) | {"stream": True, "stream_options": {"include_usage": True}}
         try:
             stream = await self.client.chat.completions.create(**params)
-        except openai.OpenAIError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         state.started = True
         state.metadata["provider"] = self.name
@@ -173,7 +177,7 @@ class OpenAIProvider(BaseLLMProvider):
                         state.finish_reason = _FINISH_REASONS.get(choice.finish_reason, "stop")
                     if delta.content:
                         yield delta.content
-        except openai.OpenAIError as exc:
+        except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
         finally:
             await stream.close()
@@ -191,20 +195,21 @@ class OpenAIProvider(BaseLLMProvider):
             cache_write_tokens=(getattr(details, "cache_write_tokens", None) or 0) if details else 0,
         )
 
-    def _error(self, exc: openai.OpenAIError) -> LLMError:
-        """Our exception for an SDK exception."""
-        if isinstance(exc, openai.APITimeoutError):
+    def _error(self, exc: openai.OpenAIError | httpx2.TransportError) -> LLMError:
+        """Our exception for an SDK (or its HTTP library's) exception."""
+        if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
             return LLMTimeoutError(
                 f"{self.name} did not answer within {self.config.timeout_seconds:g} s "
                 f"(after {self.config.max_retries} retries).",
                 provider=self.name,
             )
-        if isinstance(exc, openai.APIConnectionError):
+        if isinstance(exc, openai.APIConnectionError | httpx2.TransportError):
             return LLMProviderUnavailableError(f"Cannot reach {self.name}: {exc}", provider=self.name)
         if isinstance(exc, openai.APIStatusError):
+            detail = exc.body.get("message") if isinstance(exc.body, dict) else None
             return error_for_status(
                 exc.status_code,
-                f"{self.name} answered {exc.status_code}: {exc.message}",
+                f"{self.name} answered {exc.status_code}: {detail or exc.message}",
                 provider=self.name,
                 request_id=exc.request_id,
                 retry_after=parse_retry_after(exc.response.headers),
