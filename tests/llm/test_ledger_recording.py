@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
 from collections.abc import AsyncGenerator
@@ -343,3 +344,19 @@ def test_the_data_migration_makes_a_free_mock_config(db) -> None:
     response = async_to_sync(provider.generate)("Write a deployment manifest")
     call = LLMCall.objects.get(pk=response.metadata["ledger"]["call_id"])
     assert call.cost_usd == 0 and call.price_source == "config" and call.total_tokens > 0
+
+
+async def test_a_stream_abandoned_without_closing_is_still_recorded() -> None:
+    provider = await aprovider_for((await config(**PRICED)).name)
+    provider.wrapped.queue_response(LONG_TEXT)
+    stream = provider.generate_stream("Write a lot")
+    received = [await anext(stream), await anext(stream)]
+    del stream
+    gc.collect()
+    for _ in range(100):  # the event loop finalises the abandoned generator and records it
+        if await LLMCall.objects.acount():
+            break
+        await asyncio.sleep(0.02)
+    call = await only_call()
+    assert call.status == "cancelled" and call.response == "".join(received)
+    assert call.completion_tokens > 0 and call.cost_usd > 0
