@@ -26,3 +26,42 @@ def make_artifact(**overrides: Any) -> Artifact:
     }
     fields.update(overrides)
     return Artifact(**fields)
+
+
+def make_provider_config(**overrides: Any):
+    """A saved ProviderConfig on the mock provider, free unless prices are given."""
+    from llm.models import ProviderConfig
+
+    n = next(_sequence)
+    fields: dict[str, Any] = {"name": f"config-{n}", "provider": "mock", "model": "mock-model"}
+    fields.update(overrides)
+    return ProviderConfig.objects.create(**fields)
+
+
+def make_llm_call(**overrides: Any):
+    """A saved LLMCall (through the ORM, so the rollup trigger runs), ok and priced unless told."""
+    from decimal import Decimal
+
+    from llm.models import LLMCall
+
+    n = next(_sequence)
+    fields: dict[str, Any] = {
+        "created_at": _BASE_TIME + timedelta(minutes=n),
+        "config_name": "mock",
+        "provider": "mock",
+        "model": "mock-model",
+        "prompt": f"prompt {n}",
+        "response": f"response {n}",
+        "finish_reason": "stop",
+        "prompt_tokens": 100,
+        "completion_tokens": 50,
+        "total_tokens": 150,
+        "cost_usd": Decimal("0.001"),
+        "price_source": "config",
+        "status": "ok",
+        "agent_id": "coder",
+        "workflow_id": "wf-1",
+        "task_id": f"task-{n}",
+    }
+    fields.update(overrides)
+    return LLMCall.objects.create(**fields)
