@@ -90,8 +90,10 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "conductor_site",
+    "django_tasks_db",
     "artifacts",
     "llm",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -251,3 +253,6 @@ else:
             "OPTIONS": {"MAX_ENTRIES": envint("CONDUCTOR_CACHE_MAX_ENTRIES", 10_000)},
         }
     }
+
+# Background tasks: database-backed, so queued work survives a restart; `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
