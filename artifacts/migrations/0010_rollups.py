@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 ROLLUP_TRIGGERS_SQL = r"""
-CREATE FUNCTION artifacts_rollup_after_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION artifacts_rollup_after_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     -- Rows are upserted in key order so concurrent writers lock rollup rows in the same order.
     WITH pairs AS (
@@ -57,7 +57,7 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION artifacts_rollup_after_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION artifacts_rollup_after_delete() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
     UPDATE artifacts_workflow_agent_rollup r SET artifact_count = r.artifact_count - d.n
     FROM (SELECT workflow_id, agent_id, count(*) AS n FROM old_rows GROUP BY workflow_id, agent_id) d
@@ -122,10 +122,13 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION artifacts_rollup_after_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION artifacts_rollup_after_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-    TRUNCATE artifacts_workflow_rollup, artifacts_agent_rollup, artifacts_task_rollup,
-        artifacts_workflow_agent_rollup;
+    -- DELETE, not TRUNCATE: a TRUNCATE that lists the rollups too (Django's flush) is still running.
+    DELETE FROM artifacts_workflow_rollup;
+    DELETE FROM artifacts_agent_rollup;
+    DELETE FROM artifacts_task_rollup;
+    DELETE FROM artifacts_workflow_agent_rollup;
     RETURN NULL;
 END
 $fn$;

@@ -90,16 +90,12 @@ class Command(BaseCommand):
                     for _ in range(min(batch, total - written)):
                         copy.write_row(next(rows))
                         written += 1
-                raw.commit()
                 self.stdout.write(f"  copied {written:,} rows ({time.perf_counter() - started:.0f} s)")
             for index_name, definition in indexes:
                 cursor.execute(definition)
                 self.stdout.write(f"  rebuilt {index_name} ({time.perf_counter() - started:.0f} s)")
-            raw.commit()
-        raw.autocommit = True
-        with raw.cursor() as cursor:
+        with connection.cursor() as cursor:  # Django's connection is in autocommit mode, as VACUUM needs
             cursor.execute("VACUUM ANALYZE")
-        raw.autocommit = False
         self.stdout.write(f"Seeded {total:,} artifacts in {time.perf_counter() - started:.0f} s")
 
     def _time_pages(self, runs: int, workflows: int, agents: int) -> None:
