@@ -141,4 +141,4 @@ def test_pages_fit_a_phone(logged_in_page, demo, url: str) -> None:
     name = {"/": "home", "/artifacts/": "artifacts", "/workflows/wf-1/": "workflow", "/agents/": "agents"}.get(
         url, "artifact"
     )
-    screenshot(page, f"phone-{name}")
+    screenshot(page, f"phone-{name}", full_page=False)
