@@ -26,8 +26,10 @@ from artifacts.models import ArtifactRecord
 from artifacts.store import get_artifact_store
 from artifacts.store.artifact import InvalidArtifactError, artifact_types
 from conductor_site.htmx import HtmxHttpRequest, render_page
+from llm import usage
 
 PAGE_SIZE = 50
+RECENT_CALLS = 10
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 DEFAULT_PERIOD = "7d"
 
@@ -55,6 +57,13 @@ def _record_or_404(artifact_id: str) -> ArtifactRecord:
     return record
 
 
+def _workflows_with_usage(
+    workflows: list[queries.WorkflowSummary],
+) -> list[tuple[queries.WorkflowSummary, usage.UsageTotals | None]]:
+    spent = usage.usage_for_workflows(workflow_ids=[w.workflow_id for w in workflows])
+    return [(w, spent.get(w.workflow_id)) for w in workflows]
+
+
 def _staff_user(request: HtmxHttpRequest) -> None:
     if not request.user.is_staff:
         raise PermissionDenied("Only staff can delete artifacts.")
@@ -67,7 +76,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         "period": period,
         "periods": list(PERIODS),
         "totals": queries.artifact_totals(since=since),
-        "workflows": queries.workflow_summaries(limit=8).rows,
+        "usage": usage.usage_totals(since=since),
+        "workflows": _workflows_with_usage(queries.workflow_summaries(limit=8).rows),
+        "failed_calls": usage.call_page(filters=usage.CallFilters(status="error", since=since), limit=5).rows,
     }
     return render_page(request, "artifacts/home.html", context, partial="totals")
 
@@ -82,7 +93,7 @@ def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
     params = {"q": search} if search else {}
     context = {
         "page": page,
-        "workflows": page.rows,
+        "workflows": _workflows_with_usage(page.rows),
         "search": search,
         "next_url": _with_query(reverse("workflow-list"), {**params, "cursor": page.next_cursor})
         if page.next_cursor
@@ -108,6 +119,10 @@ def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
     context = {
         "workflow": workflow,
         "timeline": timeline,
+        "usage": usage.usage_totals(workflow_id=workflow_id),
+        "usage_by_agent": usage.usage_grouped(group_by="agent", workflow_id=workflow_id, limit=20),
+        "calls": usage.call_page(filters=usage.CallFilters(workflow_id=workflow_id), limit=RECENT_CALLS).rows,
+        "calls_url": _with_query(reverse("call-list"), {"workflow": workflow_id}),
         "next_url": _with_query(url, {"cursor": timeline.next_cursor}) if timeline.next_cursor else None,
         "artifacts_url": _with_query(reverse("artifact-list"), {"workflow": workflow_id}),
     }
@@ -120,8 +135,9 @@ def agent_list(request: HtmxHttpRequest) -> HttpResponse:
         page = queries.agent_summaries(limit=100, cursor=_cursor(request))
     except InvalidArtifactError:
         return redirect("agent-list")
+    spent = usage.usage_for_agents(agent_ids=[a.agent_id for a in page.rows])
     context = {
-        "page": page,
+        "agents": [(a, spent.get(a.agent_id)) for a in page.rows],
         "next_url": _with_query(reverse("agent-list"), {"cursor": page.next_cursor}) if page.next_cursor else None,
     }
     return render_page(request, "artifacts/agent_list.html", context, partial="rows")
@@ -139,7 +155,10 @@ def agent_detail(request: HtmxHttpRequest, agent_id: str) -> HttpResponse:
     url = reverse("agent-detail", args=[agent_id])
     context = {
         "agent": agent,
-        "workflows": workflows.rows,
+        "workflows": _workflows_with_usage(workflows.rows),
+        "usage": usage.usage_totals(agent_id=agent_id),
+        "calls": usage.call_page(filters=usage.CallFilters(agent_id=agent_id), limit=RECENT_CALLS).rows,
+        "calls_url": _with_query(reverse("call-list"), {"agent": agent_id}),
         "recent": queries.artifact_page(filters=queries.ArtifactFilters(agent_id=agent_id), limit=10).rows,
         "next_url": _with_query(url, {"cursor": workflows.next_cursor}) if workflows.next_cursor else None,
         "artifacts_url": _with_query(reverse("artifact-list"), {"agent": agent_id}),
@@ -170,6 +189,13 @@ def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
         "artifact_count": sum(p.artifact_count for p in placements),
         "artifacts": page.rows,
         "agent_ids": sorted({r.agent_id for r in page.rows}),
+        "calls": [
+            call
+            for p in placements
+            for call in usage.call_page(
+                filters=usage.CallFilters(workflow_id=p.workflow_id, task_id=task_id), limit=RECENT_CALLS
+            ).rows
+        ],
         "next_url": _with_query(url, {"cursor": page.next_cursor}) if page.next_cursor else None,
     }
     if request.htmx and _cursor(request):

@@ -10,6 +10,7 @@ from artifacts.store import Artifact
 
 if TYPE_CHECKING:
     from artifacts.models import ArtifactRecord
+    from llm.models import LLMCall
 
 _sequence = itertools.count()
 _BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -38,3 +39,33 @@ def store_artifact(**overrides: Any) -> ArtifactRecord:
     record = ArtifactRecord.from_artifact(make_artifact(**overrides))
     record.save(force_insert=True)
     return record
+
+
+def make_call(**overrides: Any) -> LLMCall:
+    """A recorded LLM call, saved (the usage rollup trigger sees it like any other write)."""
+    from decimal import Decimal
+
+    from llm.models import LLMCall
+
+    n = next(_sequence)
+    fields: dict[str, Any] = {
+        "created_at": datetime.now(UTC) - timedelta(minutes=n % 600),
+        "config_name": "mock",
+        "provider": "mock",
+        "model": "mock-model",
+        "prompt": f"prompt {n}",
+        "response": f"response {n}",
+        "finish_reason": "stop",
+        "prompt_tokens": 100,
+        "completion_tokens": 50,
+        "total_tokens": 150,
+        "cost_usd": Decimal("0.0015"),
+        "price_source": "config",
+        "status": "ok",
+        "latency_ms": 420,
+        "agent_id": "coder",
+        "workflow_id": "wf-1",
+        "task_id": "task-1",
+    }
+    fields.update(overrides)
+    return LLMCall.objects.create(**fields)
