@@ -39,11 +39,19 @@ class UsageFilterForm(_QueryForm):
     def chosen_period(self) -> str:
         return self.data_or_empty().get("period") or DEFAULT_PERIOD
 
+    def hourly(self) -> bool:
+        return self.chosen_period() == "24h"
+
     def usage_filters(self, *, now: datetime) -> dict[str, Any]:
         """Keyword arguments for the llm.usage functions."""
         data = self.data_or_empty()
+        # Start on a whole hour (24 h) or day, as the chart's first bar does, so every figure on the
+        # page covers the same calls.
+        since = (now - PERIODS[self.chosen_period()]).astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if not self.hourly():
+            since = since.replace(hour=0)
         return {
-            "since": now - PERIODS[self.chosen_period()],
+            "since": since,
             "until": now,
             "agent_id": data.get("agent") or None,
             "workflow_id": data.get("workflow") or None,

@@ -203,17 +203,22 @@ MODELS = (("openai", "gpt-4o-mini"), ("openai", "gpt-4o"), ("anthropic", "claude
 
 
 def _call_rows(total: int, workflows: int, agents: int) -> Iterator[tuple[object, ...]]:
-    """Calls spread over the last 30 days: 1 in 50 failed, 1 in 100 with no known price."""
+    """Calls as workflows make them: each workflow runs for about two hours somewhere in the last 30 days,
+    its crew of agents each on one model. 1 in 50 calls failed, 1 in 100 has no known price."""
     rng = random.Random(7)
     now = datetime.now(UTC)
+    window = timedelta(days=30) - timedelta(hours=3)
     for n in range(total):
-        provider, model = MODELS[n % len(MODELS)]
+        w = rng.randrange(workflows)
+        workflow = _workflow_id(w)
+        agent_index = (w * 7 + rng.randrange(AGENTS_PER_WORKFLOW) * 11) % agents
+        provider, model = MODELS[agent_index % len(MODELS)]
+        started = now - timedelta(days=30) + window * (w / workflows)
         prompt_tokens, completion_tokens = rng.randrange(50, 4000), rng.randrange(10, 1000)
         failed = n % 50 == 0
         unpriced = n % 100 == 1
-        workflow = _workflow_id(rng.randrange(workflows))
         yield (
-            now - timedelta(seconds=rng.randrange(30 * 86400)),
+            started + timedelta(seconds=rng.randrange(7200)),
             provider,
             provider,
             model,
@@ -237,7 +242,7 @@ def _call_rows(total: int, workflows: int, agents: int) -> Iterator[tuple[object
             "{}",
             "{}",
             "",
-            _agent_id(rng.randrange(agents)),
+            _agent_id(agent_index),
             workflow,
             f"{workflow}-task-{rng.randrange(TASKS_PER_WORKFLOW):02d}",
         )
