@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from asgiref.sync import async_to_sync
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from artifacts import queries
 from artifacts.forms import ArtifactFilterForm
-from artifacts.highlighting import highlight_content
+from artifacts.highlighting import MAX_HIGHLIGHT_BYTES, highlight_content
 from artifacts.models import ArtifactRecord
 from artifacts.store import get_artifact_store
 from artifacts.store.artifact import InvalidArtifactError, artifact_types
@@ -51,7 +51,8 @@ def _period(request: HtmxHttpRequest) -> tuple[str, datetime | None]:
 
 
 def _record_or_404(artifact_id: str) -> ArtifactRecord:
-    record = ArtifactRecord.objects.filter(pk=artifact_id).first()
+    # The content is read through the store (it may be compressed or in object storage), never here.
+    record = ArtifactRecord.objects.defer("content", "content_blob").filter(pk=artifact_id).first()
     if record is None:
         raise Http404("No artifact with this id.")
     return record
@@ -237,22 +238,47 @@ def artifact_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def artifact_detail(request: HtmxHttpRequest, artifact_id: str) -> HttpResponse:
     record = _record_or_404(artifact_id)
+    head = async_to_sync(_content_head)(artifact_id, MAX_HIGHLIGHT_BYTES)
+    if head is None:
+        raise Http404("No artifact with this id.")
     metadata = record.metadata if isinstance(record.metadata, dict) else {"value": record.metadata}
     context = {
         "artifact": record,
-        "content": highlight_content(content=record.content, metadata=metadata, artifact_type=record.artifact_type),
+        "content": highlight_content(
+            content=head,
+            metadata=metadata,
+            artifact_type=record.artifact_type,
+            complete=len(head.encode()) >= record.original_size,
+        ),
         "metadata": sorted(metadata.items()),
-        "size": len(record.content.encode()),
+        "size": record.original_size,
     }
     return render(request, "artifacts/artifact_detail.html", context)
 
 
+async def _content_head(artifact_id: str, max_bytes: int) -> str | None:
+    """The content's first `max_bytes` bytes as text (all of it when shorter), wherever it is stored."""
+    stream = await get_artifact_store().open_content(artifact_id)
+    if stream is None:
+        return None
+    head = bytearray()
+    async for chunk in stream.chunks:
+        head += chunk
+        if len(head) >= max_bytes:
+            break
+    # A cut can split a multi-byte character at the end; drop that fragment, nothing else.
+    return bytes(head[:max_bytes]).decode("utf-8", errors="ignore")
+
+
 @require_GET
-def artifact_raw(request: HtmxHttpRequest, artifact_id: str) -> HttpResponse:
-    record = _record_or_404(artifact_id)
+async def artifact_raw(request: HtmxHttpRequest, artifact_id: str) -> HttpResponseBase:
+    stream = await get_artifact_store().open_content(artifact_id)
+    if stream is None:
+        raise Http404("No artifact with this id.")
     # Always plain text and always an attachment: the content is untrusted and must never render as HTML.
-    response = HttpResponse(record.content, content_type="text/plain; charset=utf-8")
-    filename = get_valid_filename(record.artifact_id.replace("/", "_")) or "artifact"
+    response = StreamingHttpResponse(stream.chunks, content_type="text/plain; charset=utf-8")
+    response["Content-Length"] = str(stream.size)
+    filename = get_valid_filename(stream.artifact_id.replace("/", "_")) or "artifact"
     response["Content-Disposition"] = f'attachment; filename="{filename}.txt"'
     return response
 

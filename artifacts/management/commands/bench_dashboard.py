@@ -10,6 +10,7 @@ view in this process, signed in, and the median of several runs is printed.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import statistics
 import time
@@ -33,7 +34,10 @@ from artifacts.store.artifact import DEFAULT_ARTIFACT_TYPES
 WORDS = [
     a + b for a in ("ka", "lo", "mi", "nu", "pe", "ra", "so", "ti") for b in ("ber", "dan", "fix", "gol", "hup", "jin")
 ]
-COLUMNS = ("artifact_id", "workflow_id", "task_id", "agent_id", "artifact_type", "content", "metadata", "created_at")
+COLUMNS = (
+    "artifact_id", "workflow_id", "task_id", "agent_id", "artifact_type", "content", "metadata", "created_at",
+    "content_encoding", "content_location", "object_key", "original_size", "stored_size", "sha256", "search_text",
+)  # fmt: skip
 TASKS_PER_WORKFLOW = 10
 AGENTS_PER_WORKFLOW = 5
 
@@ -281,14 +285,22 @@ def _rows(total: int, workflows: int, agents: int) -> Iterator[tuple[object, ...
         crew = [_agent_id(a) for a in rng.sample(range(agents), min(AGENTS_PER_WORKFLOW, agents))]
         for i in range(count):
             n += 1
-            word = rng.choice(WORDS)
+            content = f"def step_{i}(x):\n    # {rng.choice(WORDS)} {rng.choice(WORDS)}\n    return x + {i}\n"
+            size = len(content.encode())
             yield (
                 f"art-bench-{n:08d}",
                 _workflow_id(w),
                 f"{_workflow_id(w)}-task-{i * TASKS_PER_WORKFLOW // max(count, 1):02d}",
                 crew[i % len(crew)],
                 types[i % len(types)],
-                f"def step_{i}(x):\n    # {word} {rng.choice(WORDS)}\n    return x + {i}\n",
+                content,
                 f'{{"language": "python", "title": "step_{i}.py", "n": {i}}}',
                 started + timedelta(seconds=i * 7),
+                "identity",
+                "database",
+                "",
+                size,
+                size,
+                hashlib.sha256(content.encode()).hexdigest(),
+                "",
             )
