@@ -77,6 +77,7 @@ def test_load_more_appends_the_next_page(logged_in_page, demo) -> None:
     screenshot(page, "artifacts")
 
 
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous iterators")
 def test_an_artifact_page_highlights_copies_and_downloads(logged_in_page, demo) -> None:
     page = logged_in_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
