@@ -11,13 +11,13 @@ register = template.Library()
 
 @register.filter
 def usd(value: Decimal | float | None) -> str:
-    """Dollars: cents for a dollar or more, four significant digits below; "unknown" for None."""
+    """Dollars: cents from ten cents up, four significant digits below; "unknown" for None."""
     if value is None:
         return "unknown"
     value = Decimal(value)
     if value == 0:
         return "$0.00"
-    if abs(value) >= 1:
+    if abs(value) >= Decimal("0.1"):
         return f"${value:,.2f}"
     return f"${float(value):.4g}" if abs(value) >= Decimal("0.0001") else f"${float(value):.2e}"
 
