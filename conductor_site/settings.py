@@ -5,6 +5,8 @@ Every variable is documented in README.md ("Configuration").
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -89,8 +91,10 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "conductor_site",
+    "django_tasks_db",
     "artifacts",
     "llm",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -212,21 +216,6 @@ CONDUCTOR_ARTIFACT_TYPES = envlist(
 )
 CONDUCTOR_ARTIFACT_STORE = os.environ.get("CONDUCTOR_ARTIFACT_STORE", "artifacts.store.DjangoArtifactStore")
 
-# LLM ledger
-# Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py.
-CONDUCTOR_ENCRYPTION_KEY = envsecret("CONDUCTOR_ENCRYPTION_KEY")
-# Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set.
-if redis_url := envsecret("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "conductor_cache",
-            "OPTIONS": {"MAX_ENTRIES": envint("CONDUCTOR_CACHE_MAX_ENTRIES", 10_000)},
-        }
-    }
-
 # Artifact content: compression, object storage, Redis, retention (README "Configuration").
 # Content of at least this many UTF-8 bytes is stored zstd-compressed; -1 turns compression off.
 CONDUCTOR_COMPRESSION_MIN_BYTES = envint("CONDUCTOR_COMPRESSION_MIN_BYTES", 64 * 1024)
@@ -245,3 +234,26 @@ CONDUCTOR_REDIS_PREFIX = os.environ.get("CONDUCTOR_REDIS_PREFIX", "conductor:art
 # Days an artifact of each type is kept when it names no expires_at of its own; "*" covers the other types.
 CONDUCTOR_RETENTION_DAYS = envintmap("CONDUCTOR_RETENTION_DAYS", {})
 CONDUCTOR_PURGE_BATCH_SIZE = envint("CONDUCTOR_PURGE_BATCH_SIZE", 500)
+
+# LLM ledger
+# Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py. Development
+# (DEBUG on) falls back to one derived from SECRET_KEY; production must set its own.
+CONDUCTOR_ENCRYPTION_KEY = envsecret("CONDUCTOR_ENCRYPTION_KEY")
+if not CONDUCTOR_ENCRYPTION_KEY and DEBUG:
+    _derived = hashlib.sha256(b"conductor-api-key-encryption:" + SECRET_KEY.encode()).digest()
+    CONDUCTOR_ENCRYPTION_KEY = base64.urlsafe_b64encode(_derived).decode()
+# Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set
+# in the environment (not merely defaulted above).
+if os.environ.get("REDIS_URL") or os.environ.get("REDIS_URL_FILE"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "conductor_cache",
+            "OPTIONS": {"MAX_ENTRIES": envint("CONDUCTOR_CACHE_MAX_ENTRIES", 10_000)},
+        }
+    }
+
+# Background tasks: database-backed, so queued work survives a restart; `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -10,5 +10,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("", include("llm.urls")),
+    path("", include("agents.urls")),
     path("", include("artifacts.urls")),
 ]

@@ -149,12 +149,12 @@ def test_pages_fit_a_phone(logged_in_page, demo, url: str) -> None:
 def test_the_usage_page_draws_its_chart_and_breakdowns(logged_in_page, demo) -> None:
     from decimal import Decimal
 
-    from tests.factories import make_call
+    from tests.factories import make_recent_call
 
     now = datetime.now(UTC)
     for day in range(12):
         for agent in ("coder", "tester"):
-            make_call(
+            make_recent_call(
                 created_at=now - timedelta(days=day, minutes=5),
                 agent_id=agent,
                 workflow_id="wf-1",
@@ -163,7 +163,7 @@ def test_the_usage_page_draws_its_chart_and_breakdowns(logged_in_page, demo) -> 
                 total_tokens=1000 + 150 * day,
                 cost_usd=Decimal("0.02") * (day + 1),
             )
-    make_call(model="mystery-model", cost_usd=None, price_source="unknown")
+    make_recent_call(model="mystery-model", cost_usd=None, price_source="unknown")
     page = logged_in_page
     page.goto("/usage/")
     chart = page.locator("#usage-chart svg")

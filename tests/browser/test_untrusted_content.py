@@ -43,9 +43,9 @@ def hostile() -> ArtifactRecord:
 
 @pytest.fixture
 def hostile_call(hostile):
-    from tests.factories import make_call
+    from tests.factories import make_recent_call
 
-    return make_call(
+    return make_recent_call(
         status="error",
         cost_usd=None,
         workflow_id=hostile.workflow_id,

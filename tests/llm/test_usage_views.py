@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.factories import make_call, store_artifact
+from tests.factories import make_recent_call, store_artifact
 
 pytestmark = pytest.mark.django_db
 
@@ -25,8 +25,10 @@ def test_with_no_calls_the_pages_say_how_calls_get_recorded(viewer_client) -> No
 
 
 def test_usage_shows_totals_a_chart_and_breakdowns(viewer_client) -> None:
-    make_call(provider="openai", model="gpt-x", agent_id="coder", workflow_id="wf-1", cost_usd=Decimal("0.5"))
-    make_call(provider="anthropic", model="claude-y", agent_id="tester", workflow_id="wf-2", cost_usd=Decimal("1.25"))
+    make_recent_call(provider="openai", model="gpt-x", agent_id="coder", workflow_id="wf-1", cost_usd=Decimal("0.5"))
+    make_recent_call(
+        provider="anthropic", model="claude-y", agent_id="tester", workflow_id="wf-2", cost_usd=Decimal("1.25")
+    )
     response = viewer_client.get("/usage/")
     assert response.context["totals"].calls == 2
     assert response.context["totals"].cost_usd == Decimal("1.75")
@@ -44,8 +46,8 @@ def test_usage_shows_totals_a_chart_and_breakdowns(viewer_client) -> None:
 
 
 def test_calls_with_unknown_price_are_flagged_not_counted_as_free(viewer_client) -> None:
-    make_call(cost_usd=Decimal("0.25"))
-    make_call(model="brand-new", cost_usd=None, price_source="unknown")
+    make_recent_call(cost_usd=Decimal("0.25"))
+    make_recent_call(model="brand-new", cost_usd=None, price_source="unknown")
     html = viewer_client.get("/usage/").content.decode()
     assert "1 call with unknown price not included" in html
     assert "+1 unpriced" in html
@@ -54,15 +56,15 @@ def test_calls_with_unknown_price_are_flagged_not_counted_as_free(viewer_client)
 
 
 def test_the_last_24_hours_are_charted_by_hour(viewer_client) -> None:
-    make_call()
+    make_recent_call()
     response = viewer_client.get("/usage/?period=24h")
     assert "per hour" in response.content.decode()
     assert len(response.context["chart"].bars) in (24, 25)
 
 
 def test_usage_filters_by_agent_and_swaps_in_place(viewer_client) -> None:
-    make_call(agent_id="coder", total_tokens=100)
-    make_call(agent_id="tester", total_tokens=7)
+    make_recent_call(agent_id="coder", total_tokens=100)
+    make_recent_call(agent_id="tester", total_tokens=7)
     response = viewer_client.get("/usage/?period=7d&agent=tester&workflow=", headers={"HX-Request": "true"})
     assert response.context["totals"].total_tokens == 7
     assert response.content.lstrip().startswith(b'<div id="results">')
@@ -71,8 +73,8 @@ def test_usage_filters_by_agent_and_swaps_in_place(viewer_client) -> None:
 
 def test_the_call_list_filters_and_loads_more(viewer_client) -> None:
     for _ in range(55):
-        make_call(status="ok")
-    failed = make_call(status="error", error_class="RateLimitError", error_message="slow down", cost_usd=None)
+        make_recent_call(status="ok")
+    failed = make_recent_call(status="error", error_class="RateLimitError", error_message="slow down", cost_usd=None)
     only_errors = viewer_client.get("/usage/calls/?status=error")
     assert [c.pk for c in only_errors.context["calls"]] == [failed.pk]
     first = viewer_client.get("/usage/calls/")
@@ -84,7 +86,7 @@ def test_the_call_list_filters_and_loads_more(viewer_client) -> None:
 
 def test_the_call_list_answers_in_a_fixed_number_of_queries(viewer_client, django_assert_num_queries) -> None:
     for _ in range(20):
-        make_call()
+        make_recent_call()
     with django_assert_num_queries(3):  # session, user, the page
         viewer_client.get("/usage/calls/")
 
@@ -96,7 +98,7 @@ def test_bad_call_filters_show_an_error(viewer_client) -> None:
 
 
 def test_a_call_page_shows_prompt_response_tokens_cost_and_latency(viewer_client) -> None:
-    call = make_call(
+    call = make_recent_call(
         system="You are terse.",
         prompt="Say <b>hi</b>",
         response="hi & bye",
@@ -119,14 +121,16 @@ def test_a_call_page_shows_prompt_response_tokens_cost_and_latency(viewer_client
 
 
 def test_a_failed_call_shows_its_error(viewer_client) -> None:
-    call = make_call(status="error", error_class="APITimeoutError", error_message="timed out", cost_usd=None)
+    call = make_recent_call(status="error", error_class="APITimeoutError", error_message="timed out", cost_usd=None)
     assert b"APITimeoutError: timed out" in viewer_client.get(f"/usage/calls/{call.pk}/").content
 
 
 def test_workflow_agent_task_and_home_pages_show_tokens_and_cost(viewer_client) -> None:
     store_artifact(workflow_id="wf-1", task_id="task-1", agent_id="coder")
-    make_call(workflow_id="wf-1", task_id="task-1", agent_id="coder", total_tokens=1234, cost_usd=Decimal("2.5"))
-    make_call(status="error", error_class="Boom", cost_usd=None, total_tokens=0, workflow_id="wf-1", agent_id="coder")
+    make_recent_call(workflow_id="wf-1", task_id="task-1", agent_id="coder", total_tokens=1234, cost_usd=Decimal("2.5"))
+    make_recent_call(
+        status="error", error_class="Boom", cost_usd=None, total_tokens=0, workflow_id="wf-1", agent_id="coder"
+    )
     for url in ("/workflows/", "/workflows/wf-1/", "/agents/", "/agents/coder/"):
         html = viewer_client.get(url).content.decode()
         assert "1,234" in html and "$2.50" in html, url
@@ -139,6 +143,8 @@ def test_workflow_agent_task_and_home_pages_show_tokens_and_cost(viewer_client) 
 def test_a_workflow_page_with_calls_stays_at_a_fixed_number_of_queries(viewer_client, django_assert_num_queries):
     store_artifact(workflow_id="wf-1", agent_id="coder")
     for n in range(15):
-        make_call(workflow_id="wf-1", agent_id=f"agent-{n % 3}", created_at=datetime.now(UTC) - timedelta(hours=n))
+        make_recent_call(
+            workflow_id="wf-1", agent_id=f"agent-{n % 3}", created_at=datetime.now(UTC) - timedelta(hours=n)
+        )
     with django_assert_num_queries(9):
         viewer_client.get("/workflows/wf-1/")
