@@ -9,6 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("", include("llm.urls")),
     path("", include("agents.urls")),
     path("", include("artifacts.urls")),
 ]

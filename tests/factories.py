@@ -28,6 +28,15 @@ def make_artifact(**overrides: Any) -> Artifact:
     return Artifact(**fields)
 
 
+def store_artifact(**overrides: Any):
+    """An artifact saved straight to the database (the rollup triggers see it like any other write)."""
+    from artifacts.models import ArtifactRecord
+
+    record = ArtifactRecord.from_artifact(make_artifact(**overrides))
+    record.save(force_insert=True)
+    return record
+
+
 def make_provider_config(**overrides: Any):
     """A saved ProviderConfig on the mock provider, free unless prices are given."""
     from llm.models import ProviderConfig
@@ -65,3 +74,15 @@ def make_llm_call(**overrides: Any):
     }
     fields.update(overrides)
     return LLMCall.objects.create(**fields)
+
+
+def make_recent_call(**overrides: Any):
+    """A saved LLMCall from the last ten hours, for pages that show a recent period."""
+    n = next(_sequence)
+    fields: dict[str, Any] = {
+        "created_at": datetime.now(UTC) - timedelta(minutes=n % 600),
+        "latency_ms": 420,
+        "task_id": "task-1",
+    }
+    fields.update(overrides)
+    return make_llm_call(**fields)
