@@ -17,7 +17,7 @@ def start_workflow(request: HtmxHttpRequest) -> HttpResponse:
         try:
             run = start_workflow_run(
                 specification=form.cleaned_data["specification"],
-                provider_name=form.cleaned_data["provider"].name,
+                provider_name=form.cleaned_data["provider"],
                 user=request.user,
             )
         except WorkflowRunError as exc:
