@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
-from artifacts.store.artifact import Artifact, InvalidArtifactError
+from artifacts.store.artifact import Artifact, ArtifactExistsError, ArtifactsExistError, InvalidArtifactError
 
 
 class ArtifactStore(ABC):
@@ -14,6 +15,26 @@ class ArtifactStore(ABC):
     @abstractmethod
     async def save(self, artifact: Artifact) -> None:
         """Store a new artifact; raises ArtifactExistsError if its id is taken."""
+
+    async def save_many(self, artifacts: Sequence[Artifact]) -> None:
+        """Store a batch, all or nothing; raises ArtifactsExistError naming every id already taken.
+
+        This default works for any backend by saving one by one and undoing on failure; backends with
+        transactions override it with one atomic write.
+        """
+        check_batch(artifacts)
+        taken = [a.artifact_id for a in artifacts if await self.get(a.artifact_id) is not None]
+        if taken:
+            raise ArtifactsExistError(taken)
+        saved: list[str] = []
+        try:
+            for artifact in artifacts:
+                await self.save(artifact)
+                saved.append(artifact.artifact_id)
+        except ArtifactExistsError as exc:
+            for artifact_id in saved:
+                await self.delete(artifact_id)
+            raise ArtifactsExistError([exc.artifact_id]) from None
 
     @abstractmethod
     async def get(self, artifact_id: str) -> Artifact | None: ...
@@ -55,3 +76,11 @@ def unknown_cursor(after: str) -> InvalidArtifactError:
     return InvalidArtifactError(
         f"after={after!r} names no stored artifact; pass the id of the last artifact of the previous page."
     )
+
+
+def check_batch(artifacts: Sequence[Artifact]) -> None:
+    seen: set[str] = set()
+    for artifact in artifacts:
+        if artifact.artifact_id in seen:
+            raise InvalidArtifactError(f"artifact_id {artifact.artifact_id!r} appears more than once in the batch.")
+        seen.add(artifact.artifact_id)

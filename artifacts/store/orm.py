@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 
-from artifacts.store.artifact import Artifact, ArtifactExistsError, validate_artifact_type
-from artifacts.store.base import ArtifactStore, check_limit, unknown_cursor
+from artifacts.store.artifact import Artifact, ArtifactExistsError, ArtifactsExistError, validate_artifact_type
+from artifacts.store.base import ArtifactStore, check_batch, check_limit, unknown_cursor
 
 if TYPE_CHECKING:
     from artifacts.models import ArtifactRecord
@@ -20,6 +21,12 @@ class DjangoArtifactStore(ArtifactStore):
         from artifacts.models import ArtifactRecord
 
         await sync_to_async(_insert)(ArtifactRecord.from_artifact(artifact))
+
+    async def save_many(self, artifacts: Sequence[Artifact]) -> None:
+        from artifacts.models import ArtifactRecord
+
+        check_batch(artifacts)
+        await sync_to_async(_insert_many)([ArtifactRecord.from_artifact(a) for a in artifacts])
 
     async def get(self, artifact_id: str) -> Artifact | None:
         from artifacts.models import ArtifactRecord
@@ -72,6 +79,21 @@ def _insert(record: ArtifactRecord) -> None:
     except IntegrityError:
         if type(record).objects.filter(pk=record.pk).exists():
             raise ArtifactExistsError(record.pk) from None
+        raise
+
+
+def _insert_many(records: list[ArtifactRecord]) -> None:
+    """One INSERT for the whole batch in a savepoint: all rows or none."""
+    if not records:
+        return
+    model = type(records[0])
+    try:
+        with transaction.atomic():
+            model.objects.bulk_create(records)
+    except IntegrityError:
+        taken = list(model.objects.filter(pk__in=[r.pk for r in records]).values_list("pk", flat=True))
+        if taken:
+            raise ArtifactsExistError(sorted(taken)) from None
         raise
 
 

@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 
 from artifacts.store import (
     ArtifactExistsError,
+    ArtifactsExistError,
     ArtifactStore,
     DjangoArtifactStore,
     InMemoryArtifactStore,
@@ -17,9 +18,17 @@ from artifacts.store import (
 )
 from tests.factories import make_artifact
 
+
+class OneByOneBatchStore(InMemoryArtifactStore):
+    """A backend that keeps the interface's default save_many, as a backend without transactions would."""
+
+    save_many = ArtifactStore.save_many
+
+
 BACKENDS: dict[str, Callable[[], ArtifactStore]] = {
     "memory": InMemoryArtifactStore,
     "orm": DjangoArtifactStore,
+    "default-batch": OneByOneBatchStore,
 }
 
 
@@ -52,6 +61,32 @@ def test_it_refuses_to_overwrite_an_existing_id(store: ArtifactStore) -> None:
         call(store.save, make_artifact(artifact_id=original.artifact_id, content="replacement"))
     assert call(store.get, original.artifact_id).content == "original"
     assert call(store.count) == 1
+
+
+def test_it_saves_a_batch(store: ArtifactStore) -> None:
+    batch = [make_artifact() for _ in range(5)]
+    call(store.save_many, batch)
+    assert call(store.list_by_workflow, "wf-1") == batch
+
+
+def test_a_batch_with_a_taken_id_saves_nothing_and_names_every_taken_id(store: ArtifactStore) -> None:
+    first, second = make_artifact(), make_artifact()
+    call(store.save, first)
+    call(store.save, second)
+    batch = [make_artifact(), make_artifact(artifact_id=second.artifact_id)]
+    batch.append(make_artifact(artifact_id=first.artifact_id))
+    with pytest.raises(ArtifactsExistError) as caught:
+        call(store.save_many, batch)
+    assert sorted(caught.value.artifact_ids) == sorted([first.artifact_id, second.artifact_id])
+    assert isinstance(caught.value, ArtifactExistsError)
+    assert call(store.count) == 2
+
+
+def test_a_batch_repeating_an_id_is_refused(store: ArtifactStore) -> None:
+    twin = make_artifact()
+    with pytest.raises(InvalidArtifactError, match="more than once"):
+        call(store.save_many, [twin, make_artifact(artifact_id=twin.artifact_id)])
+    assert call(store.count) == 0
 
 
 def test_it_saves_empty_content(store: ArtifactStore) -> None:
