@@ -119,6 +119,6 @@ class ArtifactsExistError(ArtifactExistsError):
 
     def __init__(self, artifact_ids: list[str]) -> None:
         listed = ", ".join(artifact_ids)
-        Exception.__init__(self, f"{len(artifact_ids)} ids already exist (artifacts are write-once): {listed}")
+        Exception.__init__(self, f"These artifact ids already exist (artifacts are write-once): {listed}")
         self.artifact_id = artifact_ids[0]
         self.artifact_ids = artifact_ids
