@@ -12,7 +12,7 @@ from typing import Any, Literal
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils.http import content_disposition_header
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError, ValidationError
 from pydantic import AwareDatetime, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -147,22 +147,22 @@ def list_artifacts(request: HttpRequest, filters: Query[ArtifactListQuery]) -> A
 
 
 @router.post("", response={201: ArtifactOut, **error_responses(403, 409)}, url_name="artifact_create")
-async def create_artifact(request: HttpRequest, payload: ArtifactIn) -> tuple[int, Artifact]:
+async def create_artifact(request: HttpRequest, payload: ArtifactIn) -> Status[Artifact]:
     """Store one artifact. 409 when its id exists (artifacts are write-once)."""
     artifact = _to_artifacts([payload], loc=("body", "payload"))[0]
     await get_artifact_store().save(artifact)
-    return 201, artifact
+    return Status(201, artifact)
 
 
 @router.post("/bulk", response={201: BulkOut, **error_responses(403, 409)}, url_name="artifact_bulk_create")
-async def bulk_create_artifacts(request: HttpRequest, payload: BulkIn) -> tuple[int, BulkOut]:
+async def bulk_create_artifacts(request: HttpRequest, payload: BulkIn) -> Status[BulkOut]:
     """Store up to 1,000 artifacts in one transaction: all of them, or none.
 
     409 lists every id that already exists; 422 lists each invalid item's field errors.
     """
     artifacts = _to_artifacts(payload.artifacts, loc=("body", "payload", "artifacts"), numbered=True)
     await get_artifact_store().save_many(artifacts)
-    return 201, BulkOut(created=len(artifacts), artifact_ids=[a.artifact_id for a in artifacts])
+    return Status(201, BulkOut(created=len(artifacts), artifact_ids=[a.artifact_id for a in artifacts]))
 
 
 @router.get("/types", response={200: TypesOut, **error_responses()}, url_name="artifact_types")
@@ -199,14 +199,14 @@ async def get_artifact_content(request: HttpRequest, artifact_id: str) -> HttpRe
 
 
 @router.delete("/{artifact_id}", response={204: None, **error_responses(403, 404)}, url_name="artifact_delete")
-async def delete_artifact(request: HttpRequest, artifact_id: str) -> tuple[int, None]:
+async def delete_artifact(request: HttpRequest, artifact_id: str) -> Status[None]:
     """Delete an artifact. Staff only."""
     user = request.auth  # type: ignore[attr-defined]
     if not user.is_staff:
         raise AuthorizationError(403, "Deleting artifacts needs a staff account.")
     if not _valid_id(artifact_id) or not await get_artifact_store().delete(artifact_id):
         raise Http404(f"No artifact with id {artifact_id!r}.")
-    return 204, None
+    return Status(204, None)
 
 
 def _to_artifacts(items: list[ArtifactIn], *, loc: tuple[str, ...], numbered: bool = False) -> list[Artifact]:

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
@@ -186,10 +186,10 @@ class HealthOut(Schema):
 
 
 @api.get("/health", auth=None, response={200: HealthOut, 503: HealthOut}, tags=["health"])
-def health(request: HttpRequest) -> tuple[int, dict[str, str]]:
+def health(request: HttpRequest) -> Status[dict[str, str]]:
     """Whether the database answers and every migration is applied. Needs no authentication."""
     ok, checks = health_status()
-    return (200 if ok else 503), {"status": "ok" if ok else "error", **checks}
+    return Status(200 if ok else 503, {"status": "ok" if ok else "error", **checks})
 
 
 api.add_router("/artifacts", "artifacts.api.router")
