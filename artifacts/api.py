@@ -27,6 +27,18 @@ MAX_BULK = 1000
 CONTENT_CHUNK_CHARS = 64 * 1024
 
 _FIELDS = ("artifact_id", "workflow_id", "task_id", "agent_id", "artifact_type", "content", "metadata", "created_at")
+
+
+def _types_enum(schema: dict[str, Any]) -> None:
+    # The types are a setting, so the schema lists them when it is generated, not at import.
+    if schema.get("type") == "string":
+        schema["enum"] = list(artifact_types())
+    else:
+        for option in schema.get("anyOf", []):
+            if option.get("type") == "string":
+                option["enum"] = list(artifact_types())
+
+
 IdField = Field(min_length=1, max_length=MAX_ID_LENGTH)
 
 
@@ -42,7 +54,7 @@ class ArtifactIn(Schema):
     workflow_id: str = IdField
     task_id: str = IdField
     agent_id: str = IdField
-    artifact_type: str = Field(description="One of the configured artifact types (GET /api/artifacts/types).")
+    artifact_type: str = Field(description="One of the configured artifact types.", json_schema_extra=_types_enum)
     content: str
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_at: AwareDatetime | None = Field(None, description="Defaults to now; must carry a timezone.")
@@ -99,7 +111,9 @@ class ArtifactListQuery(Schema):
     workflow_id: str | None = None
     task_id: str | None = None
     agent_id: str | None = None
-    artifact_type: str | None = Field(None, description="One of the configured artifact types.")
+    artifact_type: str | None = Field(
+        None, description="One of the configured artifact types.", json_schema_extra=_types_enum
+    )
     q: str | None = Field(None, description="Full-text search in content (web-search syntax).")
     since: AwareDatetime | None = Field(None, description="Created at or after (inclusive).")
     until: AwareDatetime | None = Field(None, description="Created before (exclusive).")
