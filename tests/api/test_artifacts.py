@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from asgiref.sync import async_to_sync
 
 from artifacts.models import ArtifactRecord
-from artifacts.store import get_artifact_store
 from tests.api.conftest import artifact_json
 from tests.factories import make_artifact
 
@@ -32,7 +30,7 @@ def test_create_returns_201_and_the_artifact(api) -> None:
     assert body["artifact_id"] == "art-one"
     assert body["created_at"] == "2026-03-01T08:00:00.123456Z"
     assert body["content_url"] == "/api/artifacts/art-one/content"
-    saved = async_to_sync(get_artifact_store().get)("art-one")
+    saved = ArtifactRecord.objects.get(pk="art-one")
     assert saved.content == "print('hi')\n" and saved.metadata == {"language": "python"}
 
 
