@@ -76,3 +76,79 @@ class ArtifactRecord(models.Model):
             metadata=artifact.metadata,
             created_at=artifact.created_at,
         )
+
+
+# Rollups: per-workflow, per-agent, per-task and per-(workflow, agent) counts and first/last activity,
+# so the dashboard's lists never GROUP BY the artifacts table. PostgreSQL statement-level triggers on
+# artifacts_artifact (migration 0010) keep them current on every write path: the store, bulk_create,
+# COPY, the admin, raw SQL. `artifacts.rollups.rebuild_artifact_rollups()` recomputes them from scratch.
+
+
+class WorkflowRollup(models.Model):
+    workflow_id = models.CharField(primary_key=True, max_length=MAX_ID_LENGTH)
+    artifact_count = models.BigIntegerField(default=0)
+    agent_count = models.IntegerField(default=0)
+    task_count = models.IntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "artifacts_workflow_rollup"
+        indexes = [models.Index(fields=["last_at", "workflow_id"], name="workflow_rollup_last_idx")]
+
+    def __str__(self) -> str:
+        return self.workflow_id
+
+
+class AgentRollup(models.Model):
+    agent_id = models.CharField(primary_key=True, max_length=MAX_ID_LENGTH)
+    artifact_count = models.BigIntegerField(default=0)
+    workflow_count = models.IntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "artifacts_agent_rollup"
+        indexes = [models.Index(fields=["last_at", "agent_id"], name="agent_rollup_last_idx")]
+
+    def __str__(self) -> str:
+        return self.agent_id
+
+
+class TaskRollup(models.Model):
+    """One task within one workflow (a task id is expected to belong to one workflow, but need not)."""
+
+    id = models.BigAutoField(primary_key=True)
+    workflow_id = models.CharField(max_length=MAX_ID_LENGTH)
+    task_id = models.CharField(max_length=MAX_ID_LENGTH)
+    artifact_count = models.BigIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "artifacts_task_rollup"
+        constraints = [models.UniqueConstraint(fields=["workflow_id", "task_id"], name="task_rollup_unique")]
+        indexes = [
+            models.Index(fields=["workflow_id", "first_at", "task_id"], name="task_rollup_workflow_idx"),
+            models.Index(fields=["task_id"], name="task_rollup_task_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}/{self.task_id}"
+
+
+class WorkflowAgentRollup(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    workflow_id = models.CharField(max_length=MAX_ID_LENGTH)
+    agent_id = models.CharField(max_length=MAX_ID_LENGTH)
+    artifact_count = models.BigIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "artifacts_workflow_agent_rollup"
+        constraints = [models.UniqueConstraint(fields=["workflow_id", "agent_id"], name="wf_agent_rollup_unique")]
+        indexes = [models.Index(fields=["agent_id", "last_at", "workflow_id"], name="wf_agent_rollup_agent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id}/{self.agent_id}"

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.contrib.postgres",
     "django_htmx",
     "ninja",
@@ -195,6 +196,21 @@ CONDUCTOR_ARTIFACT_TYPES = envlist(
     ["code", "test", "test_data", "review", "config", "deployment", "monitoring_report"],
 )
 CONDUCTOR_ARTIFACT_STORE = os.environ.get("CONDUCTOR_ARTIFACT_STORE", "artifacts.store.DjangoArtifactStore")
+
+# LLM ledger
+# Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py.
+CONDUCTOR_ENCRYPTION_KEY = envsecret("CONDUCTOR_ENCRYPTION_KEY")
+# Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set.
+if redis_url := envsecret("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "conductor_cache",
+            "OPTIONS": {"MAX_ENTRIES": envint("CONDUCTOR_CACHE_MAX_ENTRIES", 10_000)},
+        }
+    }
 
 # The JSON API: request bodies over this many bytes get a 413 (a bulk request of 1,000 artifacts of
 # 1 KB is about 1.3 MB). Django's own form-data limit follows it, so a JSON body under the limit parses.

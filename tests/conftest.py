@@ -41,3 +41,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         SyncToAsync.single_thread_executor.submit(connections.close_all).result()
         for conn in connections.all():
             conn.close_pool()
+
+
+@pytest.fixture
+def viewer(django_user_model):
+    """A signed-in operator without staff rights."""
+    return django_user_model.objects.create_user("viewer", password="viewer-password")
+
+
+@pytest.fixture
+def staff(django_user_model):
+    return django_user_model.objects.create_user("staffer", password="staff-password", is_staff=True)
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client

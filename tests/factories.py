@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from artifacts.store import Artifact
+
+if TYPE_CHECKING:
+    from artifacts.models import ArtifactRecord
 
 _sequence = itertools.count()
 _BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
@@ -26,3 +29,12 @@ def make_artifact(**overrides: Any) -> Artifact:
     }
     fields.update(overrides)
     return Artifact(**fields)
+
+
+def store_artifact(**overrides: Any) -> ArtifactRecord:
+    """An artifact saved straight to the database (the rollup triggers see it like any other write)."""
+    from artifacts.models import ArtifactRecord
+
+    record = ArtifactRecord.from_artifact(make_artifact(**overrides))
+    record.save(force_insert=True)
+    return record
