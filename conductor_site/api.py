@@ -193,6 +193,8 @@ def health(request: HttpRequest) -> Status[dict[str, str]]:
 
 
 api.add_router("/artifacts", "artifacts.api.router")
+api.add_router("/workflows", "artifacts.api.workflows_router")
+api.add_router("/agents", "artifacts.api.agents_router")
 
 
 def _login_not_required(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
