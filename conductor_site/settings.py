@@ -43,6 +43,23 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def envintmap(name: str, default: dict[str, int]) -> dict[str, int]:
+    """A mapping written as `key=number,key=number`, e.g. CONDUCTOR_RETENTION_DAYS=test_data=7,*=90."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    mapping: dict[str, int] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, number = item.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            mapping[key.strip()] = int(number)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must look like key=number,key=number, not {value!r}.") from None
+    return mapping
+
+
 def envsecret(name: str, default: str | None = None) -> str | None:
     """A secret from NAME, or from the file named by NAME_FILE (Docker/Kubernetes secrets)."""
     if path := os.environ.get(f"{name}_FILE"):
@@ -196,6 +213,25 @@ CONDUCTOR_ARTIFACT_TYPES = envlist(
     ["code", "test", "test_data", "review", "config", "deployment", "monitoring_report"],
 )
 CONDUCTOR_ARTIFACT_STORE = os.environ.get("CONDUCTOR_ARTIFACT_STORE", "artifacts.store.DjangoArtifactStore")
+
+# Artifact content: compression, object storage, Redis, retention (README "Configuration").
+# Content of at least this many UTF-8 bytes is stored zstd-compressed; -1 turns compression off.
+CONDUCTOR_COMPRESSION_MIN_BYTES = envint("CONDUCTOR_COMPRESSION_MIN_BYTES", 64 * 1024)
+CONDUCTOR_COMPRESSION_LEVEL = envint("CONDUCTOR_COMPRESSION_LEVEL", 3)
+# Object storage is on when a bucket is named; content of at least CONDUCTOR_OBJECT_STORAGE_MIN_BYTES goes there.
+CONDUCTOR_S3_BUCKET = os.environ.get("CONDUCTOR_S3_BUCKET", "")
+CONDUCTOR_S3_ENDPOINT_URL = os.environ.get("CONDUCTOR_S3_ENDPOINT_URL") or None
+CONDUCTOR_S3_REGION = os.environ.get("CONDUCTOR_S3_REGION", "us-east-1")
+CONDUCTOR_S3_PREFIX = os.environ.get("CONDUCTOR_S3_PREFIX", "artifacts/")
+# None: boto3's own chain (instance role, ~/.aws) finds credentials.
+CONDUCTOR_S3_ACCESS_KEY_ID = envsecret("AWS_ACCESS_KEY_ID")
+CONDUCTOR_S3_SECRET_ACCESS_KEY = envsecret("AWS_SECRET_ACCESS_KEY")
+CONDUCTOR_OBJECT_STORAGE_MIN_BYTES = envint("CONDUCTOR_OBJECT_STORAGE_MIN_BYTES", 1024 * 1024)
+REDIS_URL = envsecret("REDIS_URL", "redis://127.0.0.1:6379/0")
+CONDUCTOR_REDIS_PREFIX = os.environ.get("CONDUCTOR_REDIS_PREFIX", "conductor:artifacts:")
+# Days an artifact of each type is kept when it names no expires_at of its own; "*" covers the other types.
+CONDUCTOR_RETENTION_DAYS = envintmap("CONDUCTOR_RETENTION_DAYS", {})
+CONDUCTOR_PURGE_BATCH_SIZE = envint("CONDUCTOR_PURGE_BATCH_SIZE", 500)
 
 # LLM ledger
 # Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py.

@@ -10,13 +10,17 @@ from artifacts.store.artifact import (
     ArtifactError,
     ArtifactExistsError,
     ArtifactsExistError,
+    ContentIntegrityError,
     InvalidArtifactError,
+    StoreUnavailableError,
     artifact_types,
     new_artifact_id,
 )
 from artifacts.store.base import ArtifactStore
+from artifacts.store.content import ContentInfo, ContentPolicy, ContentStream
 from artifacts.store.memory import InMemoryArtifactStore
 from artifacts.store.orm import DjangoArtifactStore
+from artifacts.store.redis_store import RedisArtifactStore
 
 
 def get_artifact_store() -> ArtifactStore:
@@ -31,9 +35,15 @@ __all__ = [
     "ArtifactExistsError",
     "ArtifactsExistError",
     "ArtifactStore",
+    "ContentInfo",
+    "ContentIntegrityError",
+    "ContentPolicy",
+    "ContentStream",
     "DjangoArtifactStore",
     "InMemoryArtifactStore",
     "InvalidArtifactError",
+    "RedisArtifactStore",
+    "StoreUnavailableError",
     "artifact_types",
     "get_artifact_store",
     "new_artifact_id",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any
 
 DEFAULT_ARTIFACT_TYPES = ("code", "test", "test_data", "review", "config", "deployment", "monitoring_report")
 MAX_ID_LENGTH = 200
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class ArtifactError(Exception):
@@ -26,6 +28,14 @@ class ArtifactExistsError(ArtifactError):
     def __init__(self, artifact_id: str) -> None:
         super().__init__(f"An artifact with id {artifact_id!r} already exists; artifacts are write-once.")
         self.artifact_id = artifact_id
+
+
+class StoreUnavailableError(ArtifactError):
+    """A service the store depends on (Redis, object storage) could not be reached or refused the call."""
+
+
+class ContentIntegrityError(ArtifactError):
+    """Stored content no longer matches the SHA-256 recorded when it was saved."""
 
 
 def artifact_types() -> tuple[str, ...]:
@@ -57,6 +67,8 @@ class Artifact:
     metadata: dict[str, Any] = field(default_factory=dict)
     artifact_id: str = field(default_factory=new_artifact_id)
     created_at: datetime = field(default_factory=_now)
+    # None: kept until deleted (or until the type's default retention, applied by the store on save).
+    expires_at: datetime | None = None
 
     def __post_init__(self) -> None:
         for name in ("artifact_id", "workflow_id", "task_id", "agent_id"):
@@ -64,7 +76,12 @@ class Artifact:
         validate_artifact_type(self.artifact_type)
         if not isinstance(self.content, str):
             raise InvalidArtifactError(f"content must be a string, not {type(self.content).__name__}.")
-        validate_storable_text("content", self.content)
+        if "\x00" in self.content:
+            raise InvalidArtifactError("content must not contain NUL characters (PostgreSQL text cannot hold them).")
+        if not self.content.isascii() and _SURROGATE.search(self.content):
+            raise InvalidArtifactError(
+                "content must be valid Unicode: it contains a lone surrogate, which UTF-8 cannot hold."
+            )
         if not isinstance(self.metadata, dict):
             raise InvalidArtifactError(f"metadata must be a dict, not {type(self.metadata).__name__}.")
         try:
@@ -76,6 +93,20 @@ class Artifact:
             raise InvalidArtifactError("created_at must be a timezone-aware datetime (UTC), not a naive one.")
         if self.created_at.utcoffset() != UTC.utcoffset(None):
             object.__setattr__(self, "created_at", self.created_at.astimezone(UTC))
+        if self.expires_at is not None:
+            if not isinstance(self.expires_at, datetime) or self.expires_at.tzinfo is None:
+                raise InvalidArtifactError("expires_at must be a timezone-aware datetime (UTC) or None.")
+            if self.expires_at.utcoffset() != UTC.utcoffset(None):
+                object.__setattr__(self, "expires_at", self.expires_at.astimezone(UTC))
+
+    @property
+    def lineage_name(self) -> str | None:
+        """The metadata `name` (e.g. a file path) that ties versions of one logical artifact together."""
+        name = self.metadata.get("name")
+        return name if isinstance(name, str) and name else None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or _now())
 
 
 def validate_id(name: str, value: object) -> None:
@@ -96,10 +127,10 @@ def validate_storable_text(name: str, value: str) -> None:
     """PostgreSQL text and jsonb hold neither NUL characters nor lone UTF-16 surrogates."""
     if "\x00" in value:
         raise InvalidArtifactError(f"{name} must not contain NUL characters (PostgreSQL text cannot hold them).")
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise InvalidArtifactError(f"{name} must be valid Unicode text (it holds a lone surrogate).") from None
+    if not value.isascii() and _SURROGATE.search(value):
+        raise InvalidArtifactError(
+            f"{name} must be valid Unicode: it contains a lone surrogate, which UTF-8 cannot hold."
+        )
 
 
 def _validate_storable_json(value: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -117,11 +118,11 @@ def test_unknown_api_paths_are_json_404s(api) -> None:
 
 def test_raw_content_streams_as_text_with_a_safe_filename(api) -> None:
     content = "é" * 100_000 + "\nend"
-    artifact_id = stored(content=content, metadata={"filename": "../../etc/pass wd;.py"})
-    with api.stream("GET", f"/api/artifacts/{artifact_id}/content") as response:
+    artifact_id = stored(content=content, artifact_id='art-"évil" name;x')
+    with api.stream("GET", f"/api/artifacts/{quote(artifact_id)}/content") as response:
         assert response.status_code == 200
         assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
-        assert response.headers["Content-Disposition"] == 'inline; filename="pass_wd_.py"'
+        assert response.headers["Content-Disposition"] == 'attachment; filename="art-__vil__name_x.txt"'
         assert "content-length" not in response.headers  # streamed
         assert response.read().decode() == content
 

@@ -81,3 +81,26 @@ def test_it_is_immutable() -> None:
     artifact = make_artifact()
     with pytest.raises(AttributeError):
         artifact.content = "changed"  # type: ignore[misc]
+
+
+def test_it_rejects_lone_surrogates_which_utf8_cannot_hold() -> None:
+    with pytest.raises(InvalidArtifactError, match="lone surrogate"):
+        make_artifact(content="ok \ud800 not ok")
+
+
+def test_expiry_is_optional_aware_and_normalised_to_utc() -> None:
+    assert make_artifact().expires_at is None
+    plus_two = timezone(timedelta(hours=2))
+    artifact = make_artifact(expires_at=datetime(2026, 1, 1, 12, tzinfo=plus_two))
+    assert artifact.expires_at == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert artifact.is_expired(now=datetime(2026, 1, 1, 10, tzinfo=UTC))
+    assert not artifact.is_expired(now=datetime(2026, 1, 1, 9, tzinfo=UTC))
+    with pytest.raises(InvalidArtifactError, match="expires_at must be a timezone-aware"):
+        make_artifact(expires_at=datetime(2026, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("metadata", "name"), [({"name": "src/app.py"}, "src/app.py"), ({}, None), ({"name": 3}, None)]
+)
+def test_the_lineage_name_is_a_non_empty_string_name(metadata: dict, name: str | None) -> None:
+    assert make_artifact(metadata=metadata).lineage_name == name

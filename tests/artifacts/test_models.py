@@ -26,6 +26,8 @@ def test_every_list_and_filter_has_an_index(db) -> None:
     for column in ["workflow_id", "task_id", "agent_id", "artifact_type"]:
         assert (column, "created_at", "artifact_id") in indexed
     assert ("created_at", "artifact_id") in indexed
+    assert ("lineage_name", "agent_id", "artifact_type", "created_at", "artifact_id") in indexed
+    assert ("expires_at",) in indexed
     assert constraints["artifact_search_idx"]["type"] == "gin"
 
 
@@ -51,3 +53,25 @@ async def test_concurrent_saves_of_one_id_store_exactly_one() -> None:
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, ArtifactExistsError) for r in results if r is not None)
     assert await store.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0002_describes_rows_saved_before_it() -> None:
+    import hashlib
+
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("artifacts", "0001_initial")])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO artifacts_artifact (artifact_id, workflow_id, task_id, agent_id, artifact_type, content,"
+            " metadata, created_at) VALUES ('art-old', 'wf', 't', 'a', 'code', 'héllo', '{\"name\": \"x.py\"}', now())"
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    record = ArtifactRecord.objects.get(pk="art-old")
+    raw = "héllo".encode()
+    assert (record.original_size, record.stored_size, record.sha256) == (6, 6, hashlib.sha256(raw).hexdigest())
+    assert (record.content_encoding, record.content_location, record.lineage_name) == ("identity", "database", "x.py")
+    assert ArtifactRecord.objects.filter(search=SearchQuery("héllo", config="simple")).exists()

@@ -5,7 +5,6 @@ Screenshots go to test-artifacts/screenshots/ so a person can look at the pages.
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,18 +15,20 @@ from tests.conftest import service_missing
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are
-# plain sync calls, so tell Django they are safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module. Not session-wide: Playwright's sync API keeps an event loop
+    running in this thread while it is open, which would break later tests that use async_to_sync."""
     if not shutil.which(CHROMIUM):
         service_missing(f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # While Playwright runs, its event loop runs in this thread; the ORM calls that tests and
+    # database teardown make here are plain sync calls, so tell Django they are safe.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
             args=[
