@@ -6,6 +6,7 @@ Thin: every read and write goes through `artifacts.store` and `artifacts.queries
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,19 +17,37 @@ from ninja.errors import AuthorizationError, ValidationError
 from pydantic import AwareDatetime, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from artifacts.queries import (
+    AGENTS_PER_WORKFLOW,
     MAX_PAGE_SIZE,
+    AgentSummary,
     ArtifactFilters,
+    WorkflowSummary,
+    agent_summaries,
+    agent_summary,
     artifact_page,
+    workflow_summaries,
+    workflow_summary,
 )
 from artifacts.store import Artifact, get_artifact_store
 from artifacts.store.artifact import MAX_ID_LENGTH, artifact_types, validate_artifact_type, validate_storable_text
 from conductor_site.api import error_responses
+from llm.usage import UsageTotals, usage_for_agents, usage_for_workflows
 
 router = Router(tags=["artifacts"])
 
 MAX_BULK = 1000
 
-_FIELDS = ("artifact_id", "workflow_id", "task_id", "agent_id", "artifact_type", "content", "metadata", "created_at")
+_FIELDS = (
+    "artifact_id",
+    "workflow_id",
+    "task_id",
+    "agent_id",
+    "artifact_type",
+    "content",
+    "metadata",
+    "created_at",
+    "expires_at",
+)
 
 
 def _types_enum(schema: dict[str, Any]) -> None:
@@ -60,6 +79,9 @@ class ArtifactIn(Schema):
     content: str
     metadata: dict[str, Any] = Field(default_factory=dict)
     created_at: AwareDatetime | None = Field(None, description="Defaults to now; must carry a timezone.")
+    expires_at: AwareDatetime | None = Field(
+        None, description="When the artifact may be purged; defaults to the type's retention, or never."
+    )
 
     @field_validator("artifact_type")
     @classmethod
@@ -93,6 +115,7 @@ class ArtifactSummaryOut(Schema):
     artifact_type: str
     metadata: dict[str, Any]
     created_at: datetime
+    expires_at: datetime | None
     content_url: str
 
     @staticmethod
@@ -260,3 +283,146 @@ def _filename(artifact_id: str) -> str:
     """`<id>.txt` with anything but letters, digits, '.', '_' and '-' replaced: safe in any header and file system."""
     safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in artifact_id).strip("._")
     return f"{safe[:150] or 'artifact'}.txt"
+
+
+# Workflows and agents: the rollup summaries the dashboard lists, with the ledger's tokens and cost.
+
+workflows_router = Router(tags=["workflows"])
+agents_router = Router(tags=["agents"])
+
+
+class UsageOut(Schema):
+    """LLM usage attributed to a workflow or agent. cost_complete is false when some calls had no known price."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cost_usd: Decimal = Decimal(0)
+    cost_complete: bool = True
+
+
+class WorkflowOut(Schema):
+    workflow_id: str
+    artifact_count: int
+    agent_count: int
+    task_count: int
+    first_at: datetime
+    last_at: datetime
+    agent_ids: list[str] = Field(description=f"The busiest agents, at most {AGENTS_PER_WORKFLOW}.")
+    usage: UsageOut
+
+
+class WorkflowPageOut(Schema):
+    items: list[WorkflowOut]
+    next_cursor: str | None
+
+
+class AgentOut(Schema):
+    agent_id: str
+    artifact_count: int
+    workflow_count: int
+    first_at: datetime
+    last_at: datetime
+    usage: UsageOut
+
+
+class AgentPageOut(Schema):
+    items: list[AgentOut]
+    next_cursor: str | None
+
+
+class WorkflowListQuery(Schema):
+    agent_id: str | None = Field(None, description="Only workflows this agent wrote artifacts in.")
+    q: str | None = Field(None, max_length=200, description="Part of the workflow id.")
+    limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = None
+
+
+class AgentListQuery(Schema):
+    limit: int = Field(100, ge=1, le=MAX_PAGE_SIZE)
+    cursor: str | None = None
+
+
+def _usage(totals: UsageTotals | None) -> UsageOut:
+    if totals is None:
+        return UsageOut()
+    return UsageOut(
+        calls=totals.calls,
+        prompt_tokens=totals.prompt_tokens,
+        completion_tokens=totals.completion_tokens,
+        total_tokens=totals.total_tokens,
+        cost_usd=totals.cost_usd,
+        cost_complete=totals.cost_complete,
+    )
+
+
+def _workflows_out(rows: list[WorkflowSummary]) -> list[WorkflowOut]:
+    usage = usage_for_workflows(workflow_ids=[r.workflow_id for r in rows])
+    return [
+        WorkflowOut(
+            workflow_id=r.workflow_id,
+            artifact_count=r.artifact_count,
+            agent_count=r.agent_count,
+            task_count=r.task_count,
+            first_at=r.first_at,
+            last_at=r.last_at,
+            agent_ids=list(r.agent_ids),
+            usage=_usage(usage.get(r.workflow_id)),
+        )
+        for r in rows
+    ]
+
+
+def _agents_out(rows: list[AgentSummary]) -> list[AgentOut]:
+    usage = usage_for_agents(agent_ids=[r.agent_id for r in rows])
+    return [
+        AgentOut(
+            agent_id=r.agent_id,
+            artifact_count=r.artifact_count,
+            workflow_count=r.workflow_count,
+            first_at=r.first_at,
+            last_at=r.last_at,
+            usage=_usage(usage.get(r.agent_id)),
+        )
+        for r in rows
+    ]
+
+
+def _storable_params(**params: str | None) -> None:
+    for name, value in params.items():
+        if value is not None:
+            validate_storable_text(name, value)
+
+
+@workflows_router.get("", response={200: WorkflowPageOut, **error_responses()}, url_name="workflow_list")
+def list_workflows(request: HttpRequest, filters: Query[WorkflowListQuery]) -> WorkflowPageOut:
+    """Workflows, most recently active first, with artifact counts, agents, tokens and cost."""
+    _storable_params(agent_id=filters.agent_id, q=filters.q)
+    page = workflow_summaries(
+        agent_id=filters.agent_id, id_contains=filters.q or None, limit=filters.limit, cursor=filters.cursor
+    )
+    return WorkflowPageOut(items=_workflows_out(page.rows), next_cursor=page.next_cursor)
+
+
+@workflows_router.get("/{workflow_id}", response={200: WorkflowOut, **error_responses(404)}, url_name="workflow")
+def get_workflow(request: HttpRequest, workflow_id: str) -> WorkflowOut:
+    summary = workflow_summary(workflow_id=workflow_id) if _valid_id(workflow_id) else None
+    if summary is None:
+        raise Http404(f"No artifacts belong to a workflow {workflow_id!r}.")
+    return _workflows_out([summary])[0]
+
+
+@agents_router.get("", response={200: AgentPageOut, **error_responses()}, url_name="agent_list")
+def list_agents(request: HttpRequest, filters: Query[AgentListQuery]) -> AgentPageOut:
+    """Agents, most recently active first, with artifact and workflow counts, tokens and cost."""
+    page = agent_summaries(limit=filters.limit, cursor=filters.cursor)
+    return AgentPageOut(items=_agents_out(page.rows), next_cursor=page.next_cursor)
+
+
+@agents_router.get("/{agent_id}", response={200: AgentOut, **error_responses(404)}, url_name="agent")
+def get_agent(request: HttpRequest, agent_id: str) -> AgentOut:
+    summary = agent_summary(agent_id=agent_id) if _valid_id(agent_id) else None
+    if summary is None:
+        raise Http404(f"No artifacts were written by an agent {agent_id!r}.")
+    return _agents_out([summary])[0]

@@ -9,6 +9,7 @@ several concurrent httpx clients, truncates, COPYs the same rows, and prints bot
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import socket
@@ -25,9 +26,21 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
+from artifacts import compression
+
 BENCH_DB = "conductor_bench"
 BATCH = 1000
 COLUMNS = ("artifact_id", "workflow_id", "task_id", "agent_id", "artifact_type", "content", "metadata", "created_at")
+# What the store also writes for small content kept as plain text in the row (artifacts/store/orm.py).
+PLACEMENT_COLUMNS = (
+    "content_encoding",
+    "content_location",
+    "object_key",
+    "search_text",
+    "original_size",
+    "stored_size",
+    "sha256",
+)
 
 
 class Command(BaseCommand):
@@ -170,12 +183,21 @@ async def _post_all(base_url: str, token: str, bodies: list[bytes], clients: int
 
 
 def _copy_all(rows: list[tuple[Any, ...]], table: str) -> float:
+    from artifacts.models import ArtifactRecord
+
     conninfo = _conninfo(settings.DATABASES["default"], settings.DATABASES["default"]["NAME"])
+    # The same row values the store writes, prepared before the clock starts: COPY is the floor.
+    prepared = []
+    for row in rows:
+        raw = row[5].encode()
+        placement = (compression.IDENTITY, ArtifactRecord.Location.DATABASE, "", "", len(raw), len(raw))
+        prepared.append((*row[:6], json.dumps(row[6]), row[7], *placement, hashlib.sha256(raw).hexdigest()))
+    columns = ", ".join((*COLUMNS, *PLACEMENT_COLUMNS))
     with psycopg.connect(conninfo) as conn:
         started = time.perf_counter()
-        with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row[:6], json.dumps(row[6]), row[7]))
+        with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in prepared:
+                copy.write_row(row)
         conn.commit()
         seconds = time.perf_counter() - started
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == len(rows)
