@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError, ValidationError
-from pydantic import AwareDatetime, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from artifacts.queries import (
     AGENTS_PER_WORKFLOW,
@@ -63,8 +63,12 @@ def _types_enum(schema: dict[str, Any]) -> None:
 IdField = Field(min_length=1, max_length=MAX_ID_LENGTH)
 
 
-class ArtifactIn(Schema):
-    """A new artifact. Only these fields are accepted; anything else is a 422."""
+class ArtifactIn(BaseModel):
+    """A new artifact. Only these fields are accepted; anything else is a 422.
+
+    A plain pydantic model, not a ninja Schema: ninja's attribute-reading wrapper costs a third of
+    a 1,000-item bulk request, and input never comes from ORM objects.
+    """
 
     model_config = ConfigDict(extra="forbid")
     _artifact: Artifact = PrivateAttr()
@@ -147,7 +151,7 @@ class ArtifactListQuery(Schema):
     order: Literal["newest", "oldest"] = "newest"
 
 
-class BulkIn(Schema):
+class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     artifacts: list[ArtifactIn] = Field(min_length=1, max_length=MAX_BULK)

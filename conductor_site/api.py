@@ -192,9 +192,12 @@ def health(request: HttpRequest) -> Status[dict[str, str]]:
     return Status(200 if ok else 503, {"status": "ok" if ok else "error", **checks})
 
 
-api.add_router("/artifacts", "artifacts.api.router")
-api.add_router("/workflows", "artifacts.api.workflows_router")
-api.add_router("/agents", "artifacts.api.agents_router")
+# Registered when the URLs are built, not at import, so a router module can import this one first.
+ROUTERS = (
+    ("/artifacts", "artifacts.api.router"),
+    ("/workflows", "artifacts.api.workflows_router"),
+    ("/agents", "artifacts.api.agents_router"),
+)
 
 
 def _login_not_required(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
@@ -208,6 +211,8 @@ def _login_not_required(patterns: list[URLPattern | URLResolver]) -> list[URLPat
 
 
 def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
+    for prefix, router in ROUTERS:
+        api.add_router(prefix, router)
     patterns, app_name, namespace = api.urls
     return _login_not_required(list(patterns)), app_name, namespace
 
