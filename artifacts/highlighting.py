@@ -14,6 +14,8 @@ from pygments.util import ClassNotFound
 
 # Past this size the page shows plain text of the first part; the raw download has the whole.
 MAX_HIGHLIGHT_CHARS = 300_000
+# How much of the content the artifact page reads at most (UTF-8 bytes).
+MAX_HIGHLIGHT_BYTES = 4 * MAX_HIGHLIGHT_CHARS
 _GUESS_SAMPLE_CHARS = 4_000
 
 # The lexer for an artifact type when its metadata names no language or file.
@@ -62,8 +64,11 @@ def choose_lexer(*, content: str, metadata: dict[str, Any], artifact_type: str) 
     return TextLexer()
 
 
-def highlight_content(*, content: str, metadata: dict[str, Any], artifact_type: str) -> HighlightedContent:
-    truncated = len(content) > MAX_HIGHLIGHT_CHARS
+def highlight_content(
+    *, content: str, metadata: dict[str, Any], artifact_type: str, complete: bool = True
+) -> HighlightedContent:
+    """`content` may be only the start of the artifact (`complete=False`); it is then shown as plain text."""
+    truncated = not complete or len(content) > MAX_HIGHLIGHT_CHARS
     shown = content[:MAX_HIGHLIGHT_CHARS]
     lexer = TextLexer() if truncated else choose_lexer(content=shown, metadata=metadata, artifact_type=artifact_type)
     formatter = HtmlFormatter(linenos="table", cssclass="highlight", lineanchors="L", anchorlinenos=True, wrapcode=True)

@@ -331,6 +331,7 @@ def workflow_timeline(
             CROSS JOIN LATERAL (
                 SELECT * FROM artifacts_artifact x
                 WHERE x.task_id = t.task_id AND x.workflow_id = %s
+                  AND (x.expires_at IS NULL OR x.expires_at > now())
                 ORDER BY x.created_at, x.artifact_id LIMIT %s
             ) a
             ORDER BY a.created_at, a.artifact_id

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from asgiref.sync import async_to_sync
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.text import get_valid_filename
@@ -21,13 +21,15 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from artifacts import queries
 from artifacts.forms import ArtifactFilterForm
-from artifacts.highlighting import highlight_content
+from artifacts.highlighting import MAX_HIGHLIGHT_BYTES, highlight_content
 from artifacts.models import ArtifactRecord
 from artifacts.store import get_artifact_store
 from artifacts.store.artifact import InvalidArtifactError, artifact_types
 from conductor_site.htmx import HtmxHttpRequest, render_page
+from llm import usage
 
 PAGE_SIZE = 50
+RECENT_CALLS = 10
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 DEFAULT_PERIOD = "7d"
 
@@ -49,10 +51,18 @@ def _period(request: HtmxHttpRequest) -> tuple[str, datetime | None]:
 
 
 def _record_or_404(artifact_id: str) -> ArtifactRecord:
-    record = ArtifactRecord.objects.filter(pk=artifact_id).first()
+    # The content is read through the store (it may be compressed or in object storage), never here.
+    record = ArtifactRecord.objects.defer("content", "content_blob").filter(pk=artifact_id).first()
     if record is None:
         raise Http404("No artifact with this id.")
     return record
+
+
+def _workflows_with_usage(
+    workflows: list[queries.WorkflowSummary],
+) -> list[tuple[queries.WorkflowSummary, usage.UsageTotals | None]]:
+    spent = usage.usage_for_workflows(workflow_ids=[w.workflow_id for w in workflows])
+    return [(w, spent.get(w.workflow_id)) for w in workflows]
 
 
 def _staff_user(request: HtmxHttpRequest) -> None:
@@ -67,7 +77,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         "period": period,
         "periods": list(PERIODS),
         "totals": queries.artifact_totals(since=since),
-        "workflows": queries.workflow_summaries(limit=8).rows,
+        "usage": usage.usage_totals(since=since),
+        "workflows": _workflows_with_usage(queries.workflow_summaries(limit=8).rows),
+        "failed_calls": usage.call_page(filters=usage.CallFilters(status="error", since=since), limit=5).rows,
     }
     return render_page(request, "artifacts/home.html", context, partial="totals")
 
@@ -82,7 +94,7 @@ def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
     params = {"q": search} if search else {}
     context = {
         "page": page,
-        "workflows": page.rows,
+        "workflows": _workflows_with_usage(page.rows),
         "search": search,
         "next_url": _with_query(reverse("workflow-list"), {**params, "cursor": page.next_cursor})
         if page.next_cursor
@@ -108,6 +120,10 @@ def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
     context = {
         "workflow": workflow,
         "timeline": timeline,
+        "usage": usage.usage_totals(workflow_id=workflow_id),
+        "usage_by_agent": usage.usage_grouped(group_by="agent", workflow_id=workflow_id, limit=20),
+        "calls": usage.call_page(filters=usage.CallFilters(workflow_id=workflow_id), limit=RECENT_CALLS).rows,
+        "calls_url": _with_query(reverse("call-list"), {"workflow": workflow_id}),
         "next_url": _with_query(url, {"cursor": timeline.next_cursor}) if timeline.next_cursor else None,
         "artifacts_url": _with_query(reverse("artifact-list"), {"workflow": workflow_id}),
     }
@@ -120,8 +136,9 @@ def agent_list(request: HtmxHttpRequest) -> HttpResponse:
         page = queries.agent_summaries(limit=100, cursor=_cursor(request))
     except InvalidArtifactError:
         return redirect("agent-list")
+    spent = usage.usage_for_agents(agent_ids=[a.agent_id for a in page.rows])
     context = {
-        "page": page,
+        "agents": [(a, spent.get(a.agent_id)) for a in page.rows],
         "next_url": _with_query(reverse("agent-list"), {"cursor": page.next_cursor}) if page.next_cursor else None,
     }
     return render_page(request, "artifacts/agent_list.html", context, partial="rows")
@@ -139,7 +156,10 @@ def agent_detail(request: HtmxHttpRequest, agent_id: str) -> HttpResponse:
     url = reverse("agent-detail", args=[agent_id])
     context = {
         "agent": agent,
-        "workflows": workflows.rows,
+        "workflows": _workflows_with_usage(workflows.rows),
+        "usage": usage.usage_totals(agent_id=agent_id),
+        "calls": usage.call_page(filters=usage.CallFilters(agent_id=agent_id), limit=RECENT_CALLS).rows,
+        "calls_url": _with_query(reverse("call-list"), {"agent": agent_id}),
         "recent": queries.artifact_page(filters=queries.ArtifactFilters(agent_id=agent_id), limit=10).rows,
         "next_url": _with_query(url, {"cursor": workflows.next_cursor}) if workflows.next_cursor else None,
         "artifacts_url": _with_query(reverse("artifact-list"), {"agent": agent_id}),
@@ -170,6 +190,13 @@ def task_detail(request: HtmxHttpRequest, task_id: str) -> HttpResponse:
         "artifact_count": sum(p.artifact_count for p in placements),
         "artifacts": page.rows,
         "agent_ids": sorted({r.agent_id for r in page.rows}),
+        "calls": [
+            call
+            for p in placements
+            for call in usage.call_page(
+                filters=usage.CallFilters(workflow_id=p.workflow_id, task_id=task_id), limit=RECENT_CALLS
+            ).rows
+        ],
         "next_url": _with_query(url, {"cursor": page.next_cursor}) if page.next_cursor else None,
     }
     if request.htmx and _cursor(request):
@@ -211,22 +238,47 @@ def artifact_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def artifact_detail(request: HtmxHttpRequest, artifact_id: str) -> HttpResponse:
     record = _record_or_404(artifact_id)
+    head = async_to_sync(_content_head)(artifact_id, MAX_HIGHLIGHT_BYTES)
+    if head is None:
+        raise Http404("No artifact with this id.")
     metadata = record.metadata if isinstance(record.metadata, dict) else {"value": record.metadata}
     context = {
         "artifact": record,
-        "content": highlight_content(content=record.content, metadata=metadata, artifact_type=record.artifact_type),
+        "content": highlight_content(
+            content=head,
+            metadata=metadata,
+            artifact_type=record.artifact_type,
+            complete=len(head.encode()) >= record.original_size,
+        ),
         "metadata": sorted(metadata.items()),
-        "size": len(record.content.encode()),
+        "size": record.original_size,
     }
     return render(request, "artifacts/artifact_detail.html", context)
 
 
+async def _content_head(artifact_id: str, max_bytes: int) -> str | None:
+    """The content's first `max_bytes` bytes as text (all of it when shorter), wherever it is stored."""
+    stream = await get_artifact_store().open_content(artifact_id)
+    if stream is None:
+        return None
+    head = bytearray()
+    async for chunk in stream.chunks:
+        head += chunk
+        if len(head) >= max_bytes:
+            break
+    # A cut can split a multi-byte character at the end; drop that fragment, nothing else.
+    return bytes(head[:max_bytes]).decode("utf-8", errors="ignore")
+
+
 @require_GET
-def artifact_raw(request: HtmxHttpRequest, artifact_id: str) -> HttpResponse:
-    record = _record_or_404(artifact_id)
+async def artifact_raw(request: HtmxHttpRequest, artifact_id: str) -> HttpResponseBase:
+    stream = await get_artifact_store().open_content(artifact_id)
+    if stream is None:
+        raise Http404("No artifact with this id.")
     # Always plain text and always an attachment: the content is untrusted and must never render as HTML.
-    response = HttpResponse(record.content, content_type="text/plain; charset=utf-8")
-    filename = get_valid_filename(record.artifact_id.replace("/", "_")) or "artifact"
+    response = StreamingHttpResponse(stream.chunks, content_type="text/plain; charset=utf-8")
+    response["Content-Length"] = str(stream.size)
+    filename = get_valid_filename(stream.artifact_id.replace("/", "_")) or "artifact"
     response["Content-Disposition"] = f'attachment; filename="{filename}.txt"'
     return response
 

@@ -5,6 +5,8 @@ Every variable is documented in README.md ("Configuration").
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -90,8 +92,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "conductor_site",
+    "django_tasks_db",
     "artifacts",
     "llm",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -234,11 +238,16 @@ CONDUCTOR_RETENTION_DAYS = envintmap("CONDUCTOR_RETENTION_DAYS", {})
 CONDUCTOR_PURGE_BATCH_SIZE = envint("CONDUCTOR_PURGE_BATCH_SIZE", 500)
 
 # LLM ledger
-# Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py.
+# Fernet key(s) that encrypt API keys pasted into the admin; see llm/key_encryption.py. Development
+# (DEBUG on) falls back to one derived from SECRET_KEY; production must set its own.
 CONDUCTOR_ENCRYPTION_KEY = envsecret("CONDUCTOR_ENCRYPTION_KEY")
-# Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set.
-if redis_url := envsecret("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+if not CONDUCTOR_ENCRYPTION_KEY and DEBUG:
+    _derived = hashlib.sha256(b"conductor-api-key-encryption:" + SECRET_KEY.encode()).digest()
+    CONDUCTOR_ENCRYPTION_KEY = base64.urlsafe_b64encode(_derived).decode()
+# Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set
+# in the environment (not merely defaulted above).
+if os.environ.get("REDIS_URL") or os.environ.get("REDIS_URL_FILE"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {
         "default": {
@@ -247,6 +256,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": envint("CONDUCTOR_CACHE_MAX_ENTRIES", 10_000)},
         }
     }
+
+# Background tasks: database-backed, so queued work survives a restart; `manage.py db_worker` runs them.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 # The JSON API: request bodies over this many bytes get a 413 (a bulk request of 1,000 artifacts of
 # 1 KB is about 1.3 MB). Django's own form-data limit follows it, so a JSON body under the limit parses.

@@ -15,5 +15,7 @@ urlpatterns = [
     re_path(r"^api/(?P<rest>.*)$", api_not_found),
     path("tokens/", views.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("", include("llm.urls")),
+    path("", include("agents.urls")),
     path("", include("artifacts.urls")),
 ]

@@ -3,15 +3,13 @@
 Keys are Fernet tokens under the key(s) in CONDUCTOR_ENCRYPTION_KEY: a comma-separated list of
 Fernet keys, the first encrypts and all decrypt, so a key can be rotated by putting the new one
 first. With DEBUG on and no key set, a key derived from SECRET_KEY is used so a development checkout
-works at once; production (DEBUG off) must set CONDUCTOR_ENCRYPTION_KEY before storing a key.
+works at once (settings.py derives it); production (DEBUG off) must set CONDUCTOR_ENCRYPTION_KEY
+before storing a key.
 Generate one with:
     python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
 """
 
 from __future__ import annotations
-
-import base64
-import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -25,13 +23,10 @@ class KeyDecryptionError(Exception):
 def _fernet() -> MultiFernet:
     configured = [k.strip() for k in (settings.CONDUCTOR_ENCRYPTION_KEY or "").split(",") if k.strip()]
     if not configured:
-        if not settings.DEBUG:
-            raise ImproperlyConfigured(
-                "CONDUCTOR_ENCRYPTION_KEY must be set to store API keys when DEBUG is off "
-                "(or name an environment variable that holds the key instead)."
-            )
-        derived = hashlib.sha256(b"conductor-api-key-encryption:" + settings.SECRET_KEY.encode()).digest()
-        configured = [base64.urlsafe_b64encode(derived).decode()]
+        raise ImproperlyConfigured(
+            "CONDUCTOR_ENCRYPTION_KEY must be set to store API keys when DEBUG is off "
+            "(or name an environment variable that holds the key instead)."
+        )
     try:
         return MultiFernet([Fernet(k) for k in configured])
     except ValueError:

@@ -7,11 +7,13 @@ CONDUCTOR_REQUIRE_SERVICES=1 (set by .ci/run), where a missing service fails the
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connections
+from django.test.utils import override_settings
 
 REQUIRE_SERVICES = os.environ.get("CONDUCTOR_REQUIRE_SERVICES") == "1"
 
@@ -24,12 +26,20 @@ def service_missing(reason: str) -> None:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _fast_test_settings() -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def _fast_test_settings() -> Iterator[None]:
+    """Fast password hashing, plain static files, and tasks run at once (a test may override TASKS to
+    use the database backend and its worker)."""
+    override = override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        TASKS={"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}},
+    )
+    override.enable()
+    yield
+    override.disable()
 
 
 @pytest.fixture(scope="session")

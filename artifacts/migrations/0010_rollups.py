@@ -172,7 +172,7 @@ INSERT INTO artifacts_agent_rollup (agent_id, artifact_count, workflow_count, fi
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('artifacts', '0001_initial'),
+        ('artifacts', '0002_content_storage_expiry_versions'),
     ]
 
     operations = [

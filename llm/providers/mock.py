@@ -166,7 +166,7 @@ class MockLLMProvider(BaseLLMProvider):
         elif self.default_response is not None:
             content = self.default_response
         else:
-            content, artifact_type = default_response(request.prompt_text)
+            content, artifact_type = default_response(request.prompt, system=request.system)
         content, finish_reason = _apply_limits(content, request)
         metadata: dict[str, Any] = {"provider": self.name, "usage_source": "estimated"}
         if artifact_type is not None:

@@ -30,9 +30,10 @@ def classify_prompt(prompt: str) -> str | None:
     return None
 
 
-def default_response(prompt: str) -> tuple[str, str | None]:
-    """(content, artifact type) that fits `prompt`."""
-    artifact_type = classify_prompt(prompt)
+def default_response(prompt: str, *, system: str | None = None) -> tuple[str, str | None]:
+    """(content, artifact type) that fits the request: the system prompt (the role) decides first, so
+    earlier work products quoted in the user prompt do not change what an agent gets back."""
+    artifact_type = (system and classify_prompt(system)) or classify_prompt(prompt)
     if artifact_type is None:
         return GENERIC, None
     return RESPONSES[artifact_type], artifact_type

@@ -52,7 +52,7 @@ def test_the_workflow_list_shows_counts_agents_and_links(viewer_client, django_a
     for n in range(3):
         store_artifact(workflow_id="wf-1", task_id=f"t-{n}", agent_id=f"agent-{n}")
     store_artifact(workflow_id="wf-2", agent_id="agent-0")
-    with django_assert_num_queries(4):  # session, user, workflows, their agents
+    with django_assert_num_queries(5):  # session, user, workflows, their agents, their usage
         response = viewer_client.get("/workflows/")
     html = response.content.decode()
     assert '<a href="/workflows/wf-1/"><code>wf-1</code></a>' in html
@@ -69,7 +69,7 @@ def test_the_workflow_list_searches_and_loads_more(viewer_client) -> None:
     assert more.content.count(b"<tr>") == 10
     assert b"<table" not in more.content
     found = viewer_client.get("/workflows/?q=wf-07", headers={"HX-Request": "true"})
-    assert [w.workflow_id for w in found.context["workflows"]] == ["wf-07"]
+    assert [w.workflow_id for w, _ in found.context["workflows"]] == ["wf-07"]
     assert found["HX-Push-Url"] == "/workflows/?q=wf-07"
 
 
@@ -77,7 +77,8 @@ def test_a_workflow_page_shows_its_timeline_by_task(viewer_client, django_assert
     store_artifact(workflow_id="wf-1", task_id="plan", agent_id="planner", metadata={"title": "the plan"})
     store_artifact(workflow_id="wf-1", task_id="build", agent_id="coder", metadata={"title": "main.py"})
     store_artifact(workflow_id="wf-1", task_id="plan", agent_id="reviewer", artifact_type="review")
-    with django_assert_num_queries(6):  # session, user, workflow, its agents, tasks, their artifacts
+    # session, user, workflow, its agents, tasks, their artifacts, usage totals, usage by agent, calls
+    with django_assert_num_queries(9):
         response = viewer_client.get("/workflows/wf-1/")
     html = response.content.decode()
     assert html.index("the plan") < html.index("main.py")
@@ -103,11 +104,11 @@ def test_the_agents_page_lists_every_agent(viewer_client, django_assert_num_quer
     store_artifact(workflow_id="wf-1", agent_id="coder")
     store_artifact(workflow_id="wf-2", agent_id="coder")
     store_artifact(workflow_id="wf-2", agent_id="tester")
-    with django_assert_num_queries(3):  # session, user, agents
+    with django_assert_num_queries(4):  # session, user, agents, their usage
         response = viewer_client.get("/agents/")
     html = response.content.decode()
     assert '<a href="/agents/coder/"><strong>coder</strong></a>' in html
-    assert [a.agent_id for a in response.context["page"].rows] == ["tester", "coder"]
+    assert [a.agent_id for a, _ in response.context["agents"]] == ["tester", "coder"]
 
 
 def test_an_agent_page_shows_its_workflows_and_latest_artifacts(viewer_client) -> None:
@@ -115,7 +116,7 @@ def test_an_agent_page_shows_its_workflows_and_latest_artifacts(viewer_client) -
     store_artifact(workflow_id="wf-2", agent_id="coder", metadata={"title": "second.py"})
     store_artifact(workflow_id="wf-3", agent_id="tester")
     response = viewer_client.get("/agents/coder/")
-    assert [w.workflow_id for w in response.context["workflows"]] == ["wf-2", "wf-1"]
+    assert [w.workflow_id for w, _ in response.context["workflows"]] == ["wf-2", "wf-1"]
     assert b"first.py" in response.content and b"second.py" in response.content
     assert b"wf-3" not in response.content
     assert viewer_client.get("/agents/nobody/").status_code == 404

@@ -99,7 +99,8 @@ def test_raw_sql_and_truncate_are_followed_too() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO artifacts_artifact (artifact_id, workflow_id, task_id, agent_id, artifact_type, content,"
-            " metadata, created_at) VALUES (%s, %s, %s, %s, %s, %s, '{}', %s)",
+            " metadata, created_at, content_encoding, content_location, object_key, original_size, stored_size,"
+            " sha256, search_text) VALUES (%s, %s, %s, %s, %s, %s, '{}', %s, 'identity', 'database', '', 0, 0, '', '')",
             [a.artifact_id, a.workflow_id, a.task_id, a.agent_id, a.artifact_type, a.content, a.created_at],
         )
         assert WorkflowRollup.objects.filter(pk="wf-raw").exists()

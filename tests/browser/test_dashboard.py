@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from artifacts.models import ArtifactRecord
 from tests.browser.conftest import screenshot
@@ -68,7 +69,7 @@ def test_load_more_appends_the_next_page(logged_in_page, demo) -> None:
     rows = page.locator("table.artifacts tbody tr:not(.load-more)")
     assert rows.count() == 50
     page.click("text=Load more")
-    page.wait_for_function("document.querySelectorAll('table.artifacts tbody tr:not(.load-more)').length === 70")
+    expect(rows).to_have_count(70)  # a locator wait: the CSP forbids the eval a wait_for_function would need
     assert page.locator("tr.load-more").count() == 0
     assert page.url.endswith("/artifacts/")  # loading more does not change the bookmarkable URL
     ids = rows.locator("td[data-label=Artifact] a").evaluate_all("links => links.map(a => a.href)")
@@ -76,6 +77,7 @@ def test_load_more_appends_the_next_page(logged_in_page, demo) -> None:
     screenshot(page, "artifacts")
 
 
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume asynchronous iterators")
 def test_an_artifact_page_highlights_copies_and_downloads(logged_in_page, demo) -> None:
     page = logged_in_page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -142,3 +144,47 @@ def test_pages_fit_a_phone(logged_in_page, demo, url: str) -> None:
         url, "artifact"
     )
     screenshot(page, f"phone-{name}", full_page=False)
+
+
+def test_the_usage_page_draws_its_chart_and_breakdowns(logged_in_page, demo) -> None:
+    from decimal import Decimal
+
+    from tests.factories import make_recent_call
+
+    now = datetime.now(UTC)
+    for day in range(12):
+        for agent in ("coder", "tester"):
+            make_recent_call(
+                created_at=now - timedelta(days=day, minutes=5),
+                agent_id=agent,
+                workflow_id="wf-1",
+                provider="openai" if agent == "coder" else "anthropic",
+                model="gpt-4o-mini" if agent == "coder" else "claude-haiku",
+                total_tokens=1000 + 150 * day,
+                cost_usd=Decimal("0.02") * (day + 1),
+            )
+    make_recent_call(model="mystery-model", cost_usd=None, price_source="unknown")
+    page = logged_in_page
+    page.goto("/usage/")
+    chart = page.locator("#usage-chart svg")
+    assert chart.is_visible()
+    box = chart.bounding_box()
+    assert box["width"] > 800 and box["height"] > 150
+    assert page.locator("#usage-chart rect.bar-tokens").count() == 31
+    assert page.locator("#usage-chart polyline.line-cost").count() == 1
+    assert "unknown price not included" in page.locator(".stats").inner_text()
+    screenshot(page, "usage")
+    page.select_option("#id_period", "7d")
+    page.wait_for_url("**/usage/?period=7d")
+    assert page.locator("#usage-chart rect.bar-tokens").count() == 8
+    page.click("text=See these calls")
+    page.wait_for_url("**/usage/calls/**")
+    screenshot(page, "calls")
+    page.click("table.calls tbody tr >> nth=0 >> a >> nth=0")
+    page.wait_for_url("**/usage/calls/*/")
+    assert page.locator("#call-prompt").is_visible()
+    screenshot(page, "call")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/usage/")
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    screenshot(page, "phone-usage", full_page=False)

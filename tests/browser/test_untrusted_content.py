@@ -41,6 +41,27 @@ def hostile() -> ArtifactRecord:
     )
 
 
+@pytest.fixture
+def hostile_call(hostile):
+    from tests.factories import make_recent_call
+
+    return make_recent_call(
+        status="error",
+        cost_usd=None,
+        workflow_id=hostile.workflow_id,
+        task_id=hostile.task_id,
+        agent_id=hostile.agent_id,
+        provider=f"prov{IMG}",
+        model=f"model{HTMX}",
+        system=SCRIPT,
+        prompt=f"{IMG}{HTMX}",
+        response=f"{SCRIPT}{ATTRIBUTE_BREAKOUT}",
+        error_class=f"Err{IMG}",
+        error_message=HTMX,
+        request_params={"x": SCRIPT},
+    )
+
+
 def pages_showing(record: ArtifactRecord) -> list[str]:
     from urllib.parse import urlencode
 
@@ -57,6 +78,10 @@ def pages_showing(record: ArtifactRecord) -> list[str]:
         reverse("agent-list"),
         reverse("agent-detail", args=[record.agent_id]),
         reverse("task-detail", args=[record.task_id]),
+        "/usage/",
+        f"/usage/?{urlencode({'agent': record.agent_id})}",
+        "/usage/calls/",
+        f"/usage/calls/?{urlencode({'workflow': record.workflow_id})}",
     ]
 
 
@@ -80,10 +105,10 @@ def assert_nothing_ran(page, seen: dict[str, list[str]], url: str) -> None:
     assert page.locator("img[src=x], script:not([src]), [hx-get*=xss-probe]").count() == 0, url
 
 
-def test_no_page_runs_anything_from_an_artifact(logged_in_page, hostile) -> None:
+def test_no_page_runs_anything_from_an_artifact_or_a_call(logged_in_page, hostile, hostile_call) -> None:
     page = logged_in_page
     seen = watch(page)
-    for url in pages_showing(hostile):
+    for url in [*pages_showing(hostile), f"/usage/calls/{hostile_call.pk}/"]:
         response = page.goto(url)
         assert response.status == 200, url
         assert_nothing_ran(page, seen, url)
@@ -94,6 +119,9 @@ def test_no_page_runs_anything_from_an_artifact(logged_in_page, hostile) -> None
     assert f"key{IMG}" in page.locator("table.meta").inner_text()
     assert page.locator("h1").inner_text().endswith(f"title{IMG}")
     screenshot(page, "untrusted-artifact")
+    page.goto(f"/usage/calls/{hostile_call.pk}/")
+    assert page.locator("#call-prompt").inner_text() == f"{IMG}{HTMX}"
+    assert page.locator("#call-system").inner_text() == SCRIPT
 
 
 def test_content_swapped_in_by_htmx_runs_nothing_either(logged_in_page, hostile) -> None:
