@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Schema, Status
@@ -26,6 +27,7 @@ from ninja.utils import check_csrf
 from artifacts.store import ArtifactExistsError, ArtifactsExistError, InvalidArtifactError
 from conductor_site.health import health_status
 from conductor_site.models import api_token_user
+from conductor_site.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +168,16 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 @api.exception_handler(Http404)
 def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return _error(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def _database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The database is restarting or unreachable: nothing was stored, and the client may try again.
+    logger.warning("Database unavailable in %s %s: %s", request.method, request.path, exc)
+    response = _error(request, 503, DATABASE_UNAVAILABLE)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 @api.exception_handler(Exception)

