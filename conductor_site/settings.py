@@ -94,10 +94,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "conductor_site",
-    "django_tasks_db",
     "artifacts",
     "llm",
     "agents",
+    # After agents, whose `db_worker` (the same worker, which also fails runs left by a killed one) wins.
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
