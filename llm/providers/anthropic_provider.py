@@ -120,6 +120,11 @@ class AnthropicProvider(BaseLLMProvider):
             message = await self.client.messages.create(**self._params(request))
         except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
+        if not isinstance(message, anthropic.types.Message) or not isinstance(message.content, list):
+            # e.g. a proxy's HTML error page with status 200, or JSON of another shape
+            raise LLMProviderUnavailableError(
+                f"{self.name} answered something that is not a message: {str(message)[:200]!r}", provider=self.name
+            )
         texts: list[str] = []
         tool_calls: list[dict[str, Any]] = []
         for block in message.content:
@@ -156,8 +161,10 @@ class AnthropicProvider(BaseLLMProvider):
         state.metadata["provider"] = self.name
         vendor_usage: dict[str, Any] = {}
         calls: dict[int, dict[str, Any]] = {}
+        complete = False
         try:
             async for event in stream:
+                complete = event.type == "message_stop"
                 if event.type == "message_start":
                     state.metadata["response_id"] = event.message.id
                     state.model = event.message.model or state.model
@@ -185,8 +192,14 @@ class AnthropicProvider(BaseLLMProvider):
                     state.usage = _usage(vendor_usage)
         except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
+        except json.JSONDecodeError as exc:
+            raise LLMProviderUnavailableError(
+                f"{self.name} sent a malformed event mid-stream: {exc}", provider=self.name
+            ) from exc
         finally:
             await stream.close()
+        if not complete:  # every Messages stream ends with message_stop; an HTML page has no event at all
+            raise LLMProviderUnavailableError(f"{self.name} ended the stream before message_stop.", provider=self.name)
 
     def _error(self, exc: anthropic.AnthropicError | httpx2.TransportError) -> LLMError:
         """Our exception for an SDK (or its HTTP library's) exception."""

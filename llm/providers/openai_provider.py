@@ -3,12 +3,14 @@ LM Studio… any server that speaks it), on the official `openai` SDK's async cl
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx2
 import openai
+from openai.types.chat import ChatCompletion
 
 from llm.providers.base import BaseLLMProvider
 from llm.providers.config import FinishReason, LLMConfig, LLMRequest, LLMResponse, LLMUsage
@@ -109,6 +111,11 @@ class OpenAIProvider(BaseLLMProvider):
             completion = await self.client.chat.completions.create(**self._params(request))
         except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
+        if not isinstance(completion, ChatCompletion):  # e.g. a proxy's HTML error page with status 200
+            raise LLMProviderUnavailableError(
+                f"{self.name} answered something that is not a chat completion: {str(completion)[:200]!r}",
+                provider=self.name,
+            )
         if not completion.choices:
             raise LLMProviderUnavailableError(
                 "The server answered without any choice.", provider=self.name, request_id=completion.id
@@ -155,8 +162,10 @@ class OpenAIProvider(BaseLLMProvider):
         state.started = True
         state.metadata["provider"] = self.name
         calls: dict[int, dict[str, Any]] = {}
+        chunks = 0
         try:
             async for chunk in stream:
+                chunks += 1
                 state.metadata["response_id"] = chunk.id
                 if chunk.model:
                     state.model = chunk.model
@@ -179,8 +188,14 @@ class OpenAIProvider(BaseLLMProvider):
                         yield delta.content
         except _SDK_ERRORS as exc:
             raise self._error(exc) from exc
+        except json.JSONDecodeError as exc:
+            raise LLMProviderUnavailableError(
+                f"{self.name} sent a malformed event mid-stream: {exc}", provider=self.name
+            ) from exc
         finally:
             await stream.close()
+        if not chunks:  # not a stream at all (an HTML page, say): the SDK finds no event in it
+            raise LLMProviderUnavailableError(f"{self.name} answered the stream without any event.", provider=self.name)
 
     def _usage(self, usage: Any, metadata: dict[str, Any]) -> LLMUsage | None:
         if usage is None:

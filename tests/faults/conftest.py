@@ -22,6 +22,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from tests.llm.vendor_servers import FakeAnthropicServer, FakeOpenAIServer
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -157,3 +159,15 @@ def database_url(settings_dict: dict) -> str:
     host = quote(settings_dict.get("HOST") or "", safe="")
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     return f"postgres://{user}{password}@{host}{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture
+def openai_server() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def anthropic_server() -> Iterator[FakeAnthropicServer]:
+    with FakeAnthropicServer() as server:
+        yield server

@@ -15,8 +15,10 @@ Scripting: `server.queue(reply, …)` answers the next completion requests in or
 `server.default_reply` answers (a short text). A `Reply` says what to send — text, tool calls, usage, finish
 reason — or how to misbehave: `Reply.error(500)`, `Reply.rate_limited(retry_after=0.05)`,
 `Reply.hang(seconds)`, `Reply(..., chunk_delay_seconds=0.05)` (a slow stream), `hang_after_chunks=n`,
-`error_after_chunks=n` (a failure inside a 200 stream). Whether a reply is sent as JSON or as SSE follows the
-request's `"stream": true`, as the real APIs do.
+`error_after_chunks=n` (a failure inside a 200 stream), `Reply.garbage(body)` (a body that is not the vendor's
+format, e.g. a proxy's HTML page), `garbage_after_chunks=n` (a malformed server-sent event mid-stream),
+`Reply.dropped()` (the connection closed with no answer), `drop_after_chunks=n` (closed mid-stream). Whether a
+reply is sent as JSON or as SSE follows the request's `"stream": true`, as the real APIs do.
 
 The servers check the API key (`server.api_key`, FAKE_API_KEY unless changed; None accepts anything) and
 answer 401 in the vendor's format otherwise. Error replies for 408/409/429/5xx carry `retry-after-ms:
@@ -37,8 +39,10 @@ Elsewhere in the test suite:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
+import socket
 import threading
 import time
 from collections import deque
@@ -107,6 +111,15 @@ class Reply:
     """Streams: send this many text chunks, then go silent (and finally drop the connection)."""
     error_after_chunks: int | None = None
     """Streams: send this many text chunks, then the vendor's in-stream error event."""
+    raw_body: bytes | None = None
+    """Send these bytes as the body (with `status` and `raw_content_type`) instead of the vendor's format."""
+    raw_content_type: str = "text/html; charset=utf-8"
+    drop: bool = False
+    """Close the connection without answering."""
+    garbage_after_chunks: int | None = None
+    """Streams: send this many text chunks, then an event whose data is not JSON, then end the stream."""
+    drop_after_chunks: int | None = None
+    """Streams: send this many text chunks, then close the connection in the middle of the stream."""
 
     @classmethod
     def error(cls, status: int, message: str | None = None, **kwargs: Any) -> Reply:
@@ -121,6 +134,16 @@ class Reply:
     def hang(cls, seconds: float = 5.0, **kwargs: Any) -> Reply:
         return cls(delay_seconds=seconds, **kwargs)
 
+    @classmethod
+    def garbage(
+        cls, body: bytes = b"<html><body>502 Bad Gateway</body></html>", *, status: int = 200, **kwargs: Any
+    ) -> Reply:
+        return cls(raw_body=body, status=status, **kwargs)
+
+    @classmethod
+    def dropped(cls, **kwargs: Any) -> Reply:
+        return cls(drop=True, **kwargs)
+
 
 @dataclass
 class RecordedRequest:
@@ -129,7 +152,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: bytes
     outcome: str = "pending"
-    """`answered`, `client_disconnected` (e.g. a stream closed early) or `hung`."""
+    """`answered`, `client_disconnected` (e.g. a stream closed early), `hung`, `garbage` or `dropped`."""
 
     @property
     def json(self) -> Any:
@@ -205,6 +228,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
+    def send_raw(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def drop_connection(self) -> None:
+        """Close the socket at once: the client sees the connection end in the middle of things."""
+        with contextlib.suppress(OSError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        self.close_connection = True
+
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -217,6 +255,8 @@ class FakeVendorServer:
     provider_name: ClassVar[str]
     completion_path: ClassVar[str]
     default_model: ClassVar[str]
+    garbage_event: ClassVar[str | None] = None
+    """The event name a malformed event (`garbage_after_chunks`) carries."""
 
     def __init__(self, *, api_key: str | None = FAKE_API_KEY) -> None:
         self.api_key = api_key
@@ -319,6 +359,14 @@ class FakeVendorServer:
         if reply.delay_seconds and self._stop.wait(reply.delay_seconds):
             request.outcome = "hung"
             return
+        if reply.drop:
+            request.outcome = "dropped"
+            handler.drop_connection()
+            return
+        if reply.raw_body is not None:
+            request.outcome = "garbage"
+            handler.send_raw(reply.status, reply.raw_body, reply.raw_content_type)
+            return
         if reply.status >= 400:
             body, headers = self._error_body(reply.status, reply.error_type, reply.error_message, request)
             headers |= reply.headers
@@ -341,6 +389,15 @@ class FakeVendorServer:
         if reply.hang_after_chunks is not None and sent >= reply.hang_after_chunks:
             self._stop.wait(30)
             request.outcome = "hung"
+            raise _StopStream
+        if reply.garbage_after_chunks is not None and sent >= reply.garbage_after_chunks:
+            request.outcome = "garbage"
+            handler.send_event('{"choices": [{"delta": {"content": "trunc', event=self.garbage_event)
+            handler.end_sse()
+            raise _StopStream
+        if reply.drop_after_chunks is not None and sent >= reply.drop_after_chunks:
+            request.outcome = "dropped"
+            handler.drop_connection()
             raise _StopStream
         if reply.chunk_delay_seconds:
             time.sleep(reply.chunk_delay_seconds)
@@ -522,6 +579,7 @@ class FakeAnthropicServer(FakeVendorServer):
     ping, content_block_delta, content_block_stop, message_delta, message_stop), GET /v1/models."""
 
     provider_name = "anthropic"
+    garbage_event = "content_block_delta"
     completion_path = "/v1/messages"
     models_path = "/v1/models"
     default_model = "claude-sonnet-5-5"
