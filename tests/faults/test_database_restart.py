@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 import psycopg
 
-from tests.faults.conftest import run_manage, wait_until
+from tests.processes import run_manage, wait_until
 
 CLIENTS = 4
 
