@@ -65,8 +65,9 @@ def wait_until(check: Callable[[], object], *, timeout: float, what: str, interv
 
 
 def answers(url: str) -> bool:
+    """Whether `url` answers 200 (as to a request through a TLS proxy, in case BEHIND_TLS_PROXY is on)."""
     try:
-        return httpx.get(url, timeout=5).status_code == 200
+        return httpx.get(url, headers={"X-Forwarded-Proto": "https"}, timeout=5).status_code == 200
     except httpx.TransportError:
         return False
 

@@ -63,5 +63,9 @@ class Command(BaseCommand):
             # Django's LOGGING (LOG_FORMAT, LOG_LEVEL) formats uvicorn's records too, access log included.
             log_config=None,
             timeout_graceful_shutdown=options["graceful_timeout"],
+            # Client addresses from X-Forwarded-For only when the proxy is one of these (comma-separated IPs
+            # or networks); the scheme comes from X-Forwarded-Proto through BEHIND_TLS_PROXY.
+            proxy_headers=True,
+            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
             server_header=False,
         )
