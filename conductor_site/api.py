@@ -17,6 +17,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
@@ -229,6 +230,7 @@ def api_urls() -> tuple[list[URLPattern | URLResolver], str, str]:
     return _login_not_required(list(patterns)), app_name, namespace
 
 
+@csrf_exempt  # a POST to an unknown API path is a JSON 404, not the CSRF middleware's HTML 403
 def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other path under /api/: a JSON 404 rather than the site's HTML page."""
     response = HttpResponse(
