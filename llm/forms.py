@@ -109,7 +109,7 @@ class _PromptForm(forms.Form):
         required=False,
         strip=False,
         max_length=MAX_PROMPT_CHARS,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Optional: how the model should behave"}),
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "Optional: how the model should behave"}),
     )
     prompt = forms.CharField(
         label="Prompt",

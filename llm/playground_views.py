@@ -111,14 +111,11 @@ def _replay(artifact_id: str) -> tuple[playground.ReplaySource | None, str | Non
 
 def _replay_initial(replay: playground.ReplaySource) -> dict[str, Any]:
     call = replay.call
-    params = call.request_params if isinstance(call.request_params, dict) else {}
     configs = ProviderConfig.objects.filter(enabled=True, name__in=[call.config_name, DEFAULT_CONFIG])
     return {
         "configs": configs.filter(name=call.config_name) if configs.filter(name=call.config_name) else configs,
         "system": call.system,
         "prompt": call.prompt,
-        "temperature": params.get("temperature"),
-        "max_tokens": params.get("max_tokens"),
         "replay": replay.artifact.artifact_id,
     }
 
