@@ -11,6 +11,7 @@ from llm.models import CallStatus, LLMCall, ProviderConfig
 from tests.asgi_server import free_port
 from tests.browser.conftest import screenshot
 from tests.factories import make_provider_config
+from tests.llm.vendor_servers import FakeOpenAIServer, Reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -66,6 +67,10 @@ def test_two_configs_stream_side_by_side_and_both_finish(asgi_logged_in_page, co
     assert {call.agent_id for call in calls.values()} == {"playground"}
     assert len({call.task_id for call in calls.values()}) == 1
     screenshot(page, "playground")
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    columns.first.scroll_into_view_if_needed()
+    screenshot(page, "phone-playground", full_page=False)
 
 
 def test_save_an_output_and_find_it_in_the_artifact_list_then_replay_it(asgi_logged_in_page, configs) -> None:
@@ -159,3 +164,40 @@ def test_bad_input_is_refused_in_the_column(asgi_logged_in_page, configs) -> Non
         "max_tokens: Ensure this value is greater than or equal to 1."
     )
     assert not LLMCall.objects.exists()
+
+
+def test_hostile_prompts_outputs_errors_and_diffs_run_nothing(asgi_logged_in_page) -> None:
+    from tests.browser.test_untrusted_content import ATTRIBUTE_BREAKOUT, HTMX, IMG, SCRIPT, assert_nothing_ran, watch
+
+    page = asgi_logged_in_page
+    seen = watch(page)
+    hostile_text = f"{SCRIPT}\n{IMG}\n{HTMX}\n{ATTRIBUTE_BREAKOUT}\n"
+    with FakeOpenAIServer(api_key=None) as good, FakeOpenAIServer(api_key=None) as bad:
+        good.queue(Reply(text=hostile_text), Reply(text=f"{HTMX}\n{SCRIPT}\n"))
+        bad.queue(Reply.error(400, f"{IMG}{HTMX}"))
+        for name, server in (("vendor", good), ("vendor-down", bad)):
+            make_provider_config(
+                name=name, provider="openai-compatible", model=f"m{IMG}", base_url=server.base_url, max_retries=0
+            )
+        _run(page, f"{IMG}{HTMX}", "vendor", "vendor-down")
+        ok, failed = page.locator("article.column").all()
+        expect(ok).to_have_attribute("data-state", "done")
+        expect(failed).to_have_attribute("data-state", "error")
+        assert ok.locator(".output").inner_text() == hostile_text
+        assert ok.locator(".column-model").inner_text() == f"openai-compatible/m{IMG}"
+        assert f"{IMG}{HTMX}" in failed.locator(".error-message").inner_text()
+        assert_nothing_ran(page, seen, "the playground's columns")
+
+        ok.locator(".save-form button[type=submit]").click()
+        expect(ok.locator(".save-result")).to_contain_text("Saved as art-")
+        ok.locator(".save-result a").click()
+        page.wait_for_url("**/artifacts/art-*/")
+        page.click("text=Replay in playground")
+        page.wait_for_url("**/playground/?replay=*")
+        assert page.locator("#id_prompt").input_value() == f"{IMG}{HTMX}"
+        assert_nothing_ran(page, seen, "the replay page")
+        page.click("#run-button")
+        diff = page.locator("article.column .diff")
+        expect(diff.locator(".diff-del").first).to_be_visible()
+        assert f"-{IMG}" in diff.inner_text() and f"+{HTMX}" in diff.inner_text()
+        assert_nothing_ran(page, seen, "the replay's diff")
