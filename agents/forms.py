@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from agents.runs import MAX_SPECIFICATION_CHARS
@@ -12,9 +14,9 @@ class StartWorkflowForm(forms.Form):
         max_length=MAX_SPECIFICATION_CHARS,
         strip=True,
     )
-    provider = forms.ModelChoiceField(
-        queryset=ProviderConfig.objects.filter(enabled=True).order_by("name"),
-        to_field_name="name",
-        empty_label=None,
-        help_text="The provider config every agent of the run calls.",
-    )
+    provider = forms.ChoiceField(help_text="The provider config every agent of the run calls.")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = ProviderConfig.objects.filter(enabled=True).order_by("name").values_list("name", flat=True)
+        self.fields["provider"].choices = [(name, name) for name in names]

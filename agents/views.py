@@ -1,22 +1,23 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agents.forms import StartWorkflowForm
 from agents.models import WorkflowRun
 from agents.runs import WorkflowRunError, fail_stale_runs, start_workflow_run
+from conductor_site.htmx import HtmxHttpRequest
 
 
 @require_http_methods(["GET", "POST"])
-def start_workflow(request: HttpRequest) -> HttpResponse:
+def start_workflow(request: HtmxHttpRequest) -> HttpResponse:
     form = StartWorkflowForm(request.POST or None, initial={"provider": "mock"})
     if request.method == "POST" and form.is_valid():
         try:
             run = start_workflow_run(
                 specification=form.cleaned_data["specification"],
-                provider_name=form.cleaned_data["provider"].name,
+                provider_name=form.cleaned_data["provider"],
                 user=request.user,
             )
         except WorkflowRunError as exc:
@@ -28,8 +29,12 @@ def start_workflow(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def run_progress(request: HttpRequest, workflow_id: str) -> HttpResponse:
+def run_progress(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
     """The run's steps; while it runs, the fragment polls itself (htmx) until the run ends."""
     fail_stale_runs()
     run = get_object_or_404(WorkflowRun, workflow_id=workflow_id)
-    return render(request, "agents/_run_progress.html", {"run": run})
+    response = render(request, "agents/_run_progress.html", {"run": run})
+    if run.finished and request.htmx:
+        # The poll that sees the end reloads the page, so the timeline, calls and usage appear.
+        response["HX-Refresh"] = "true"
+    return response

@@ -14,7 +14,7 @@ from django.contrib.postgres.search import SearchQuery
 from django.db.models import Count, Q, Sum
 
 from artifacts.models import AgentRollup, ArtifactRecord, TaskRollup, WorkflowAgentRollup, WorkflowRollup
-from artifacts.store.artifact import InvalidArtifactError, validate_artifact_type
+from artifacts.store.artifact import InvalidArtifactError, validate_artifact_type, validate_storable_text
 
 MAX_PAGE_SIZE = 500
 
@@ -34,6 +34,9 @@ class ArtifactFilters:
     def __post_init__(self) -> None:
         if self.artifact_type is not None:
             validate_artifact_type(self.artifact_type)
+        for name in ("workflow_id", "task_id", "agent_id", "q"):
+            if (value := getattr(self, name)) is not None:
+                validate_storable_text(name, value)
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:

@@ -19,6 +19,8 @@ from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from agents.forms import StartWorkflowForm
+from agents.models import WorkflowRun
 from artifacts import queries
 from artifacts.forms import ArtifactFilterForm
 from artifacts.highlighting import MAX_HIGHLIGHT_BYTES, highlight_content
@@ -100,6 +102,7 @@ def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
         "next_url": _with_query(reverse("workflow-list"), {**params, "cursor": page.next_cursor})
         if page.next_cursor
         else None,
+        "start_form": StartWorkflowForm(initial={"provider": "mock"}),
     }
     partial = "rows" if _cursor(request) else "results"
     response = render_page(request, "artifacts/workflow_list.html", context, partial=partial)
@@ -111,8 +114,12 @@ def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
 @require_GET
 def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
     workflow = queries.workflow_summary(workflow_id=workflow_id)
+    run = WorkflowRun.objects.filter(workflow_id=workflow_id).first()
     if workflow is None:
-        raise Http404("No artifacts belong to this workflow.")
+        if run is None:
+            raise Http404("No artifacts belong to this workflow.")
+        # A pipeline run that has stored nothing yet: show its progress until it does.
+        return render(request, "agents/run_page.html", {"run": run})
     try:
         timeline = queries.workflow_timeline(workflow_id=workflow_id, limit=20, cursor=_cursor(request))
     except InvalidArtifactError:
@@ -127,6 +134,7 @@ def workflow_detail(request: HtmxHttpRequest, workflow_id: str) -> HttpResponse:
         "calls_url": _with_query(reverse("call-list"), {"workflow": workflow_id}),
         "next_url": _with_query(url, {"cursor": timeline.next_cursor}) if timeline.next_cursor else None,
         "artifacts_url": _with_query(reverse("artifact-list"), {"workflow": workflow_id}),
+        "run": run,
     }
     return render_page(request, "artifacts/workflow_detail.html", context, partial="tasks")
 

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from conductor_site import views
+from conductor_site.api import api_not_found, api_urls
 from conductor_site.health import health
 
 urlpatterns = [
@@ -9,6 +11,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("api/", api_urls()),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
+    path("tokens/", views.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("", include("llm.urls")),
     path("", include("agents.urls")),
     path("", include("artifacts.urls")),

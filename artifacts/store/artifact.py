@@ -88,6 +88,7 @@ class Artifact:
             json.dumps(self.metadata, allow_nan=False)
         except (TypeError, ValueError) as exc:
             raise InvalidArtifactError(f"metadata must be JSON-serialisable: {exc}.") from None
+        _validate_storable_json(self.metadata)
         if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
             raise InvalidArtifactError("created_at must be a timezone-aware datetime (UTC), not a naive one.")
         if self.created_at.utcoffset() != UTC.utcoffset(None):
@@ -113,11 +114,42 @@ def validate_id(name: str, value: object) -> None:
         raise InvalidArtifactError(f"{name} must be a non-empty string.")
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArtifactError(f"{name} must be at most {MAX_ID_LENGTH} characters, not {len(value)}.")
-    if "\x00" in value:
-        raise InvalidArtifactError(f"{name} must not contain NUL characters.")
+    validate_storable_text(name, value)
 
 
 def validate_artifact_type(value: object) -> None:
     known = artifact_types()
     if value not in known:
         raise InvalidArtifactError(f"Unknown artifact type {value!r}; known types are: {', '.join(known)}.")
+
+
+def validate_storable_text(name: str, value: str) -> None:
+    """PostgreSQL text and jsonb hold neither NUL characters nor lone UTF-16 surrogates."""
+    if "\x00" in value:
+        raise InvalidArtifactError(f"{name} must not contain NUL characters (PostgreSQL text cannot hold them).")
+    if not value.isascii() and _SURROGATE.search(value):
+        raise InvalidArtifactError(
+            f"{name} must be valid Unicode: it contains a lone surrogate, which UTF-8 cannot hold."
+        )
+
+
+def _validate_storable_json(value: object) -> None:
+    if isinstance(value, str):
+        validate_storable_text("metadata", value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _validate_storable_json(key)
+            _validate_storable_json(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _validate_storable_json(item)
+
+
+class ArtifactsExistError(ArtifactExistsError):
+    """Some artifacts of a batch are already stored; the batch was not saved."""
+
+    def __init__(self, artifact_ids: list[str]) -> None:
+        listed = ", ".join(artifact_ids)
+        Exception.__init__(self, f"These artifact ids already exist (artifacts are write-once): {listed}")
+        self.artifact_id = artifact_ids[0]
+        self.artifact_ids = artifact_ids

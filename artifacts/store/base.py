@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from datetime import datetime
 
-from artifacts.store.artifact import Artifact, InvalidArtifactError
+from artifacts.store.artifact import Artifact, ArtifactExistsError, ArtifactsExistError, InvalidArtifactError
 from artifacts.store.content import (
     CHUNK_BYTES,
     MEMORY,
@@ -28,6 +28,28 @@ class ArtifactStore(ABC):
     @abstractmethod
     async def save(self, artifact: Artifact) -> None:
         """Store a new artifact; raises ArtifactExistsError if its id is taken."""
+
+    async def save_many(self, artifacts: Sequence[Artifact]) -> None:
+        """Store a batch, all or nothing; raises ArtifactsExistError naming every id already taken.
+
+        This default works for any backend by saving one by one and undoing on failure; backends with
+        transactions override it with one atomic write.
+        """
+        check_batch(artifacts)
+        taken = [a.artifact_id for a in artifacts if await self.get(a.artifact_id) is not None]
+        if taken:
+            raise ArtifactsExistError(taken)
+        saved: list[str] = []
+        try:
+            for artifact in artifacts:
+                await self.save(artifact)
+                saved.append(artifact.artifact_id)
+        except BaseException as exc:
+            for artifact_id in saved:
+                await self.delete(artifact_id)
+            if isinstance(exc, ArtifactExistsError):
+                raise ArtifactsExistError([exc.artifact_id]) from None
+            raise
 
     @abstractmethod
     async def get(self, artifact_id: str) -> Artifact | None: ...
@@ -116,3 +138,11 @@ def unknown_cursor(after: str) -> InvalidArtifactError:
 def check_streamed(artifact: Artifact) -> None:
     if artifact.content:
         raise InvalidArtifactError("save_stream takes the content from its chunks; the artifact's content must be ''.")
+
+
+def check_batch(artifacts: Sequence[Artifact]) -> None:
+    seen: set[str] = set()
+    for artifact in artifacts:
+        if artifact.artifact_id in seen:
+            raise InvalidArtifactError(f"artifact_id {artifact.artifact_id!r} appears more than once in the batch.")
+        seen.add(artifact.artifact_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from artifacts.expiry import with_default_expiry
-from artifacts.store.artifact import Artifact, ArtifactExistsError, validate_artifact_type
-from artifacts.store.base import DEFAULT_PURGE_BATCH_SIZE, ArtifactStore, check_limit, unknown_cursor
+from artifacts.store.artifact import Artifact, ArtifactExistsError, ArtifactsExistError, validate_artifact_type
+from artifacts.store.base import DEFAULT_PURGE_BATCH_SIZE, ArtifactStore, check_batch, check_limit, unknown_cursor
 
 
 def _key(artifact: Artifact) -> tuple:
@@ -25,6 +25,12 @@ class InMemoryArtifactStore(ArtifactStore):
         if artifact.artifact_id in self._artifacts:
             raise ArtifactExistsError(artifact.artifact_id)
         self._artifacts[artifact.artifact_id] = with_default_expiry(artifact)
+
+    async def save_many(self, artifacts: Sequence[Artifact]) -> None:
+        check_batch(artifacts)
+        if taken := [a.artifact_id for a in artifacts if a.artifact_id in self._artifacts]:
+            raise ArtifactsExistError(taken)
+        self._artifacts.update((a.artifact_id, with_default_expiry(a)) for a in artifacts)
 
     async def get(self, artifact_id: str) -> Artifact | None:
         artifact = self._artifacts.get(artifact_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,8 +21,21 @@ from django.db.models import Q, QuerySet
 from artifacts import compression
 from artifacts.expiry import with_default_expiry
 from artifacts.object_storage import ObjectStorage, check_object_key_safe
-from artifacts.store.artifact import Artifact, ArtifactExistsError, StoreUnavailableError, validate_artifact_type
-from artifacts.store.base import DEFAULT_PURGE_BATCH_SIZE, ArtifactStore, check_limit, check_streamed, unknown_cursor
+from artifacts.store.artifact import (
+    Artifact,
+    ArtifactExistsError,
+    ArtifactsExistError,
+    StoreUnavailableError,
+    validate_artifact_type,
+)
+from artifacts.store.base import (
+    DEFAULT_PURGE_BATCH_SIZE,
+    ArtifactStore,
+    check_batch,
+    check_limit,
+    check_streamed,
+    unknown_cursor,
+)
 from artifacts.store.content import (
     CHUNK_BYTES,
     OBJECT_STORAGE,
@@ -60,6 +73,25 @@ class DjangoArtifactStore(ArtifactStore):
         artifact = with_default_expiry(artifact)
         loop = asyncio.get_running_loop()
         await self._save(artifact, lambda: blocking_iterator(chunks, loop), text=None)
+
+    async def save_many(self, artifacts: Sequence[Artifact]) -> None:
+        """One transaction and one INSERT for the batch, each artifact's content placed as `save` would."""
+        check_batch(artifacts)
+        artifacts = [with_default_expiry(a) for a in artifacts]
+        if self.policy.object_storage is not None:
+            for artifact in artifacts:
+                check_object_key_safe(artifact.artifact_id)
+        records = await asyncio.to_thread(self._place_many, artifacts)
+        try:
+            await sync_to_async(_insert_many)(records)
+        except BaseException:
+            for record in records:
+                if record.object_key:
+                    await asyncio.to_thread(self._storage().delete, record.object_key)
+            raise
+
+    def _place_many(self, artifacts: list[Artifact]) -> list[ArtifactRecord]:
+        return [self._place(a, lambda a=a: text_chunks(a.content), a.content) for a in artifacts]
 
     async def get(self, artifact_id: str) -> Artifact | None:
         from artifacts.models import ArtifactRecord
@@ -291,6 +323,26 @@ def _insert(record: ArtifactRecord) -> None:
     except IntegrityError:
         if type(record).all_objects.filter(pk=record.pk).exists():
             raise ArtifactExistsError(record.pk) from None
+        raise
+
+
+def _insert_many(records: list[ArtifactRecord]) -> None:
+    """The whole batch in one savepoint: every row, or none and an ArtifactsExistError naming the taken ids."""
+    if not records:
+        return
+    model = type(records[0])
+    blobs = [(record, record.content_blob) for record in records if record.content_blob is not None]
+    for record, _ in blobs:
+        record.content_blob = None
+    try:
+        with transaction.atomic():
+            model.all_objects.bulk_create(records)
+            for record, blob in blobs:
+                _write_blob(record, blob)
+    except IntegrityError:
+        taken = sorted(model.all_objects.filter(pk__in=[r.pk for r in records]).values_list("pk", flat=True))
+        if taken:
+            raise ArtifactsExistError(taken) from None
         raise
 
 

@@ -62,6 +62,21 @@ def test_it_rejects_nul_in_content_and_non_string_content() -> None:
         make_artifact(content=b"bytes")
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"content": "lone \ud800 surrogate"},
+        {"metadata": {"note": "a\x00b"}},
+        {"metadata": {"a\x00": 1}},
+        {"metadata": {"note": "\udfff"}},
+        {"agent_id": "coder\ud800"},
+    ],
+)
+def test_it_rejects_text_postgres_cannot_store(fields: dict) -> None:
+    with pytest.raises(InvalidArtifactError, match="NUL|surrogate"):
+        make_artifact(**fields)
+
+
 def test_it_is_immutable() -> None:
     artifact = make_artifact()
     with pytest.raises(AttributeError):

@@ -52,7 +52,7 @@ def test_the_workflow_list_shows_counts_agents_and_links(viewer_client, django_a
     for n in range(3):
         store_artifact(workflow_id="wf-1", task_id=f"t-{n}", agent_id=f"agent-{n}")
     store_artifact(workflow_id="wf-2", agent_id="agent-0")
-    with django_assert_num_queries(5):  # session, user, workflows, their agents, their usage
+    with django_assert_num_queries(6):  # session, user, workflows, their agents, their usage, provider configs
         response = viewer_client.get("/workflows/")
     html = response.content.decode()
     assert '<a href="/workflows/wf-1/"><code>wf-1</code></a>' in html
@@ -77,8 +77,9 @@ def test_a_workflow_page_shows_its_timeline_by_task(viewer_client, django_assert
     store_artifact(workflow_id="wf-1", task_id="plan", agent_id="planner", metadata={"title": "the plan"})
     store_artifact(workflow_id="wf-1", task_id="build", agent_id="coder", metadata={"title": "main.py"})
     store_artifact(workflow_id="wf-1", task_id="plan", agent_id="reviewer", artifact_type="review")
-    # session, user, workflow, its agents, tasks, their artifacts, usage totals, usage by agent, calls
-    with django_assert_num_queries(9):
+    # session, user, workflow, its pipeline run, its agents, tasks, their artifacts, usage totals,
+    # usage by agent, calls
+    with django_assert_num_queries(10):
         response = viewer_client.get("/workflows/wf-1/")
     html = response.content.decode()
     assert html.index("the plan") < html.index("main.py")

@@ -74,3 +74,9 @@ def test_bad_limits_and_types_are_clear_errors() -> None:
         artifact_page(filters=ArtifactFilters(), limit=501)
     with pytest.raises(InvalidArtifactError, match="known types are"):
         ArtifactFilters(artifact_type="poem")
+
+
+@pytest.mark.parametrize("field", ["workflow_id", "task_id", "agent_id", "q"])
+def test_filters_refuse_text_postgres_cannot_compare(field: str) -> None:
+    with pytest.raises(InvalidArtifactError, match="NUL"):
+        ArtifactFilters(**{field: "a\x00b"})

@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 
 from artifacts.store import (
     ArtifactExistsError,
+    ArtifactsExistError,
     ArtifactStore,
     ContentPolicy,
     DjangoArtifactStore,
@@ -20,6 +21,12 @@ from artifacts.store import (
     get_artifact_store,
 )
 from tests.factories import make_artifact
+
+
+class OneByOneBatchStore(InMemoryArtifactStore):
+    """A backend that keeps the interface's default save_many, as a backend without transactions would."""
+
+    save_many = ArtifactStore.save_many
 
 
 def orm(request: pytest.FixtureRequest, **policy: object) -> DjangoArtifactStore:
@@ -34,6 +41,7 @@ def offloading(request: pytest.FixtureRequest) -> dict:
 # Thresholds of 0 put every artifact, even an empty one, through compression or object storage.
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ArtifactStore]] = {
     "memory": lambda request: InMemoryArtifactStore(),
+    "default-batch": lambda request: OneByOneBatchStore(),
     "orm": lambda request: orm(request),
     "orm+compression": lambda request: orm(request, compress_min_bytes=0),
     "orm+object-storage": lambda request: orm(request, **offloading(request)),
@@ -74,6 +82,32 @@ def test_it_refuses_to_overwrite_an_existing_id(store: ArtifactStore) -> None:
         call(store.save, make_artifact(artifact_id=original.artifact_id, content="replacement"))
     assert call(store.get, original.artifact_id).content == "original"
     assert call(store.count) == 1
+
+
+def test_it_saves_a_batch(store: ArtifactStore) -> None:
+    batch = [make_artifact(content=f"batch {n} " * n) for n in range(5)]
+    call(store.save_many, batch)
+    assert call(store.list_by_workflow, "wf-1") == batch
+
+
+def test_a_batch_with_a_taken_id_saves_nothing_and_names_every_taken_id(store: ArtifactStore) -> None:
+    first, second = make_artifact(), make_artifact()
+    call(store.save, first)
+    call(store.save, second)
+    batch = [make_artifact(), make_artifact(artifact_id=second.artifact_id)]
+    batch.append(make_artifact(artifact_id=first.artifact_id))
+    with pytest.raises(ArtifactsExistError) as caught:
+        call(store.save_many, batch)
+    assert sorted(caught.value.artifact_ids) == sorted([first.artifact_id, second.artifact_id])
+    assert isinstance(caught.value, ArtifactExistsError)
+    assert call(store.count) == 2
+
+
+def test_a_batch_repeating_an_id_is_refused(store: ArtifactStore) -> None:
+    twin = make_artifact()
+    with pytest.raises(InvalidArtifactError, match="more than once"):
+        call(store.save_many, [twin, make_artifact(artifact_id=twin.artifact_id)])
+    assert call(store.count) == 0
 
 
 def test_it_saves_empty_content(store: ArtifactStore) -> None:

@@ -146,5 +146,5 @@ def test_a_workflow_page_with_calls_stays_at_a_fixed_number_of_queries(viewer_cl
         make_recent_call(
             workflow_id="wf-1", agent_id=f"agent-{n % 3}", created_at=datetime.now(UTC) - timedelta(hours=n)
         )
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         viewer_client.get("/workflows/wf-1/")
