@@ -110,10 +110,12 @@ def _replay(artifact_id: str) -> tuple[playground.ReplaySource | None, str | Non
 
 
 def _replay_initial(replay: playground.ReplaySource) -> dict[str, Any]:
+    """The replayed call's prompts, on its own config when that is still enabled (else the mock)."""
     call = replay.call
-    configs = ProviderConfig.objects.filter(enabled=True, name__in=[call.config_name, DEFAULT_CONFIG])
+    enabled = ProviderConfig.objects.filter(enabled=True)
+    original = list(enabled.filter(name=call.config_name)) if call.config_name else []
     return {
-        "configs": configs.filter(name=call.config_name) if configs.filter(name=call.config_name) else configs,
+        "configs": original or enabled.filter(name=DEFAULT_CONFIG),
         "system": call.system,
         "prompt": call.prompt,
         "replay": replay.artifact.artifact_id,
