@@ -39,7 +39,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 LOAD_DB = "conductor_load"
-SEED_ARTIFACTS = 2_000
 
 
 @dataclass
@@ -71,6 +70,7 @@ class Command(BaseCommand):
         parser.add_argument("--seconds", type=float, default=10, help="per scenario (default 10)")
         parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="uvicorn workers")
         parser.add_argument("--connections", type=int, default=16, help="requests kept in flight (default 16)")
+        parser.add_argument("--artifacts", type=int, default=2_000, help="artifacts to seed (default 2,000)")
         parser.add_argument("--inside", action="store_true", help="internal: run against the load database")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -96,7 +96,7 @@ class Command(BaseCommand):
                     "DATABASE_POOL_MAX": str(max(10, options["connections"])),
                 }
                 argv = [sys.executable, "manage.py", "loadtest", "--inside"]
-                for name in ("seconds", "workers", "connections"):
+                for name in ("seconds", "workers", "connections", "artifacts"):
                     argv += [f"--{name}", str(options[name])]
                 subprocess.run(argv, env=env, cwd=settings.BASE_DIR, check=True)
         finally:
@@ -105,7 +105,7 @@ class Command(BaseCommand):
 
     def _run(self, options: dict[str, Any]) -> None:
         call_command("migrate", verbosity=0)
-        session_key, token = _seed()
+        session_key, token = _seed(options["artifacts"])
         workers, connections, seconds = options["workers"], options["connections"], options["seconds"]
         port = _free_port()
         server = subprocess.Popen(
@@ -124,7 +124,7 @@ class Command(BaseCommand):
             ]
             self.stdout.write(
                 f"{workers} uvicorn workers (DEBUG=0, whitenoise), {connections} connections, {seconds:g} s each, "
-                f"{SEED_ARTIFACTS:,} artifacts"
+                f"{options['artifacts']:,} artifacts"
             )
             columns = f"{'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
             self.stdout.write(f"{'scenario':<22} {columns}  server RSS MB (start → middle → end)")
@@ -146,7 +146,7 @@ class Command(BaseCommand):
             server.wait(timeout=30)
 
 
-def _seed() -> tuple[str, str]:
+def _seed(count: int) -> tuple[str, str]:
     """Artifacts, a user with a logged-in session and an API token; the session key and the token."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
@@ -173,7 +173,7 @@ def _seed() -> tuple[str, str]:
             content=content,
             metadata={"n": n},
         )
-        for n in range(SEED_ARTIFACTS)
+        for n in range(count)
     ]
     store = get_artifact_store()
     for start in range(0, len(artifacts), 1000):
