@@ -19,6 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, Validati
 from artifacts.queries import (
     AGENTS_PER_WORKFLOW,
     MAX_PAGE_SIZE,
+    MAX_SEARCH_LENGTH,
     AgentSummary,
     ArtifactFilters,
     WorkflowSummary,
@@ -137,13 +138,15 @@ class ArtifactPageOut(Schema):
 
 
 class ArtifactListQuery(Schema):
-    workflow_id: str | None = None
-    task_id: str | None = None
-    agent_id: str | None = None
+    workflow_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
+    task_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
+    agent_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
     artifact_type: str | None = Field(
         None, description="One of the configured artifact types.", json_schema_extra=_types_enum
     )
-    q: str | None = Field(None, description="Full-text search in content (web-search syntax).")
+    q: str | None = Field(
+        None, max_length=MAX_SEARCH_LENGTH, description="Full-text search in content (web-search syntax)."
+    )
     since: AwareDatetime | None = Field(None, description="Created at or after (inclusive).")
     until: AwareDatetime | None = Field(None, description="Created before (exclusive).")
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
@@ -337,7 +340,9 @@ class AgentPageOut(Schema):
 
 
 class WorkflowListQuery(Schema):
-    agent_id: str | None = Field(None, description="Only workflows this agent wrote artifacts in.")
+    agent_id: str | None = Field(
+        None, max_length=MAX_ID_LENGTH, description="Only workflows this agent wrote artifacts in."
+    )
     q: str | None = Field(None, max_length=200, description="Part of the workflow id.")
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = None

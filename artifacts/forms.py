@@ -6,12 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 
-from artifacts.queries import ArtifactFilters
+from artifacts.queries import MAX_SEARCH_LENGTH, ArtifactFilters
 from artifacts.store.artifact import MAX_ID_LENGTH, artifact_types
 
 
 class ArtifactFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=500, label="Search content")
+    q = forms.CharField(required=False, max_length=MAX_SEARCH_LENGTH, label="Search content")
     workflow = forms.CharField(required=False, max_length=MAX_ID_LENGTH)
     task = forms.CharField(required=False, max_length=MAX_ID_LENGTH)
     agent = forms.CharField(required=False, max_length=MAX_ID_LENGTH)

@@ -18,12 +18,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from artifacts.store import ArtifactExistsError, ArtifactsExistError, InvalidArtifactError
+from artifacts.store.artifact import MAX_METADATA_DEPTH
 from conductor_site.health import health_status
 from conductor_site.models import api_token_user
 
@@ -65,6 +67,28 @@ class SessionAuth(APIKeyCookie):
         return user
 
 
+class BodyTooDeepError(ValueError):
+    """A JSON body nested deeper than the parser's stack allows."""
+
+
+class StrictJSONParser(Parser):
+    """Request bodies are UTF-8 JSON, decoded strictly.
+
+    `json.loads(bytes)` would also accept UTF-16 and UTF-32 and let UTF-8-encoded surrogates through;
+    and a body nested thousands of levels deep ends in a RecursionError, which becomes a 400 here.
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        text = request.body.decode("utf-8")
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise BodyTooDeepError(
+                "The request body nests too deeply to parse; artifact metadata may nest at most "
+                f"{MAX_METADATA_DEPTH} levels of objects and lists."
+            ) from None
+
+
 class ApiJSONEncoder(NinjaJSONEncoder):
     """Timestamps with their full microseconds (Django's encoder cuts them to milliseconds)."""
 
@@ -88,6 +112,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     renderer=ApiRenderer(),
+    parser=StrictJSONParser(),
     auth=[TokenAuth(), SessionAuth()],
 )
 
@@ -126,6 +151,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, BodyTooDeepError):
+        return _error(request, 400, str(exc.__cause__))
     if isinstance(exc.__cause__, ValueError | UnicodeDecodeError):  # the body did not parse
         cause = exc.__cause__
         where = (

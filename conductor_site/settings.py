@@ -216,6 +216,8 @@ CONDUCTOR_ARTIFACT_TYPES = envlist(
     "CONDUCTOR_ARTIFACT_TYPES",
     ["code", "test", "test_data", "review", "config", "deployment", "monitoring_report"],
 )
+# Artifact metadata larger than this many bytes of JSON is refused (it also may nest at most 64 levels).
+CONDUCTOR_ARTIFACT_MAX_METADATA_BYTES = envint("CONDUCTOR_ARTIFACT_MAX_METADATA_BYTES", 256 * 1024)
 CONDUCTOR_ARTIFACT_STORE = os.environ.get("CONDUCTOR_ARTIFACT_STORE", "artifacts.store.DjangoArtifactStore")
 
 # Artifact content: compression, object storage, Redis, retention (README "Configuration").
