@@ -11,11 +11,11 @@ from typing import Any, Literal
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError, ValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from artifacts.downloads import attachment_disposition
 from artifacts.queries import (
     AGENTS_PER_WORKFLOW,
     MAX_PAGE_SIZE,
@@ -241,7 +241,7 @@ async def get_artifact_content(request: HttpRequest, artifact_id: str) -> HttpRe
     if stream is None:
         raise Http404(f"No artifact with id {artifact_id!r}.")
     response = StreamingHttpResponse(stream.chunks, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=_filename(artifact_id))
+    response["Content-Disposition"] = attachment_disposition(artifact_id)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -284,12 +284,6 @@ async def _get_or_404(artifact_id: str) -> Artifact:
     if artifact is None:
         raise Http404(f"No artifact with id {artifact_id!r}.")
     return artifact
-
-
-def _filename(artifact_id: str) -> str:
-    """`<id>.txt` with anything but letters, digits, '.', '_' and '-' replaced: safe in any header and file system."""
-    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in artifact_id).strip("._")
-    return f"{safe[:150] or 'artifact'}.txt"
 
 
 # Workflows and agents: the rollup summaries the dashboard lists, with the ledger's tokens and cost.
