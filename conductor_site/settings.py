@@ -246,6 +246,11 @@ CONDUCTOR_ENCRYPTION_KEY = envsecret("CONDUCTOR_ENCRYPTION_KEY")
 if not CONDUCTOR_ENCRYPTION_KEY and DEBUG:
     _derived = hashlib.sha256(b"conductor-api-key-encryption:" + SECRET_KEY.encode()).digest()
     CONDUCTOR_ENCRYPTION_KEY = base64.urlsafe_b64encode(_derived).decode()
+# Provider base URLs (llm/provider_urls.py): link-local and cloud metadata addresses are refused unless
+# the first is on; loopback and private addresses (Ollama, vLLM on the local network) are allowed unless
+# the second is off.
+CONDUCTOR_ALLOW_LINK_LOCAL_PROVIDER_URLS = envbool("CONDUCTOR_ALLOW_LINK_LOCAL_PROVIDER_URLS", False)
+CONDUCTOR_ALLOW_PRIVATE_PROVIDER_URLS = envbool("CONDUCTOR_ALLOW_PRIVATE_PROVIDER_URLS", True)
 # Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set
 # in the environment (not merely defaulted above).
 if os.environ.get("REDIS_URL") or os.environ.get("REDIS_URL_FILE"):
