@@ -114,12 +114,10 @@ def _address_problem(address: IPAddress) -> str | None:
             f"{kind}, which a provider may not be pointed at "
             "(set CONDUCTOR_ALLOW_LINK_LOCAL_PROVIDER_URLS=1 if this is really a model server)."
         )
-    if address.is_multicast:
-        return "a multicast address, which no model server has."
+    if address.is_multicast or (address.is_reserved and not (address.is_loopback or address.is_unspecified)):
+        return "a multicast or reserved address, which no model server has."
     if address.is_global:
         return None
-    if not (address.is_loopback or address.is_private or address.is_unspecified) and address.is_reserved:
-        return "a reserved address, which no model server has."
     if settings.CONDUCTOR_ALLOW_PRIVATE_PROVIDER_URLS:
         return None
     return (
