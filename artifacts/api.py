@@ -392,16 +392,9 @@ def _agents_out(rows: list[AgentSummary]) -> list[AgentOut]:
     ]
 
 
-def _storable_params(**params: str | None) -> None:
-    for name, value in params.items():
-        if value is not None:
-            validate_storable_text(name, value)
-
-
 @workflows_router.get("", response={200: WorkflowPageOut, **error_responses()}, url_name="workflow_list")
 def list_workflows(request: HttpRequest, filters: Query[WorkflowListQuery]) -> WorkflowPageOut:
     """Workflows, most recently active first, with artifact counts, agents, tokens and cost."""
-    _storable_params(agent_id=filters.agent_id, q=filters.q)
     page = workflow_summaries(
         agent_id=filters.agent_id, id_contains=filters.q or None, limit=filters.limit, cursor=filters.cursor
     )

@@ -228,6 +228,7 @@ def workflow_summaries(
 ) -> SummaryPage[WorkflowSummary]:
     """Workflows, most recently active first (with `agent_id`: where that agent was last active)."""
     _check_limit(limit)
+    ArtifactFilters(agent_id=agent_id, q=id_contains)  # the same checks as the artifact list's
     if agent_id is not None:
         pairs = WorkflowAgentRollup.objects.filter(agent_id=agent_id)
         if id_contains:

@@ -22,7 +22,7 @@ from agents.forms import StartWorkflowForm
 from agents.models import WorkflowRun
 from artifacts import queries
 from artifacts.downloads import attachment_disposition
-from artifacts.forms import ArtifactFilterForm
+from artifacts.forms import ArtifactFilterForm, WorkflowSearchForm
 from artifacts.highlighting import MAX_HIGHLIGHT_BYTES, highlight_content
 from artifacts.models import ArtifactRecord
 from artifacts.store import get_artifact_store
@@ -88,7 +88,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:200]
+    search = WorkflowSearchForm(request.GET).search()
     try:
         page = queries.workflow_summaries(id_contains=search or None, limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidArtifactError:
