@@ -160,6 +160,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Failed logins (site and admin) per username and per client address, within a window: over the limit,
+# the form refuses further attempts until the window ends (conductor_site/login_throttle.py).
+CONDUCTOR_LOGIN_MAX_FAILURES = envint("CONDUCTOR_LOGIN_MAX_FAILURES", 5)
+CONDUCTOR_LOGIN_WINDOW_MINUTES = envint("CONDUCTOR_LOGIN_WINDOW_MINUTES", 15)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
