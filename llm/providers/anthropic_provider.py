@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import anthropic
 import httpx2
 
-from llm.providers.base import BaseLLMProvider
-from llm.providers.config import FinishReason, LLMConfig, LLMRequest, LLMResponse, LLMUsage
+from llm.providers.config import FinishReason, LLMRequest, LLMResponse, LLMUsage
 from llm.providers.errors import (
     LLMAuthenticationError,
     LLMBadRequestError,
@@ -22,6 +20,7 @@ from llm.providers.errors import (
     error_for_status,
     parse_retry_after,
 )
+from llm.providers.sdk_client import SDKClientProvider
 from llm.providers.streaming import StreamState
 
 # The SDK wraps most transport errors, but not all (e.g. a read timeout in the middle of a stream).
@@ -51,7 +50,7 @@ _ERROR_TYPES: dict[str, type[LLMError]] = {
 }
 
 
-class AnthropicProvider(BaseLLMProvider):
+class AnthropicProvider(SDKClientProvider):
     """Claude models through `anthropic.AsyncAnthropic`.
 
     `max_tokens` is always sent (the API requires it). `temperature` is not: the Messages API version the SDK
@@ -66,38 +65,15 @@ class AnthropicProvider(BaseLLMProvider):
 
     provider_name = "anthropic"
     api_key_env = "ANTHROPIC_API_KEY"
+    sdk_errors = _SDK_ERRORS
 
-    def __init__(self, config: LLMConfig) -> None:
-        super().__init__(config)
-        self._client: anthropic.AsyncAnthropic | None = None
-
-    @property
-    def client(self) -> anthropic.AsyncAnthropic:
-        """The SDK client, made on first use (so a provider without a key can exist, and fail on use)."""
-        if self._client is None:
-            api_key = self.config.api_key or os.environ.get(self.api_key_env)
-            if not api_key:
-                raise LLMAuthenticationError(
-                    f"No API key for {self.name}: set LLMConfig.api_key or {self.api_key_env}.", provider=self.name
-                )
-            self._client = anthropic.AsyncAnthropic(
-                api_key=api_key,
-                base_url=self.config.base_url,
-                timeout=self.config.timeout_seconds,
-                max_retries=self.config.max_retries,
-            )
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def get_available_models(self) -> list[str]:
-        try:
-            return sorted([model.id async for model in self.client.models.list()])
-        except _SDK_ERRORS as exc:
-            raise self._error(exc) from exc
+    def _make_client(self, api_key: str) -> anthropic.AsyncAnthropic:
+        return anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=self.config.base_url,
+            timeout=self.config.timeout_seconds,
+            max_retries=self.config.max_retries,
+        )
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
         params: dict[str, Any] = {

@@ -3,23 +3,21 @@ LM Studio… any server that speaks it), on the official `openai` SDK's async cl
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncGenerator
 from typing import Any
 
 import httpx2
 import openai
 
-from llm.providers.base import BaseLLMProvider
-from llm.providers.config import FinishReason, LLMConfig, LLMRequest, LLMResponse, LLMUsage
+from llm.providers.config import FinishReason, LLMRequest, LLMResponse, LLMUsage
 from llm.providers.errors import (
-    LLMAuthenticationError,
     LLMError,
     LLMProviderUnavailableError,
     LLMTimeoutError,
     error_for_status,
     parse_retry_after,
 )
+from llm.providers.sdk_client import SDKClientProvider
 from llm.providers.streaming import StreamState
 from llm.providers.tokens import estimate_tokens
 
@@ -35,7 +33,7 @@ _FINISH_REASONS: dict[str, FinishReason] = {
 }
 
 
-class OpenAIProvider(BaseLLMProvider):
+class OpenAIProvider(SDKClientProvider):
     """OpenAI chat completions through `openai.AsyncOpenAI`.
 
     The SDK retries 408/409/429/5xx and connection errors `config.max_retries` times with exponential backoff
@@ -47,43 +45,17 @@ class OpenAIProvider(BaseLLMProvider):
 
     provider_name = "openai"
     api_key_env = "OPENAI_API_KEY"
+    sdk_errors = _SDK_ERRORS
     # OpenAI's current name for the output limit; reasoning models reject the older `max_tokens`.
     max_tokens_parameter = "max_completion_tokens"
 
-    def __init__(self, config: LLMConfig) -> None:
-        super().__init__(config)
-        self._client: openai.AsyncOpenAI | None = None
-
-    def _api_key(self) -> str | None:
-        return self.config.api_key or os.environ.get(self.api_key_env) or None
-
-    @property
-    def client(self) -> openai.AsyncOpenAI:
-        """The SDK client, made on first use (so a provider without a key can exist, and fail on use)."""
-        if self._client is None:
-            api_key = self._api_key()
-            if api_key is None:
-                raise LLMAuthenticationError(
-                    f"No API key for {self.name}: set LLMConfig.api_key or {self.api_key_env}.", provider=self.name
-                )
-            self._client = openai.AsyncOpenAI(
-                api_key=api_key,
-                base_url=self.config.base_url,
-                timeout=self.config.timeout_seconds,
-                max_retries=self.config.max_retries,
-            )
-        return self._client
-
-    async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
-
-    async def get_available_models(self) -> list[str]:
-        try:
-            return sorted([model.id async for model in self.client.models.list()])
-        except _SDK_ERRORS as exc:
-            raise self._error(exc) from exc
+    def _make_client(self, api_key: str) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=self.config.base_url,
+            timeout=self.config.timeout_seconds,
+            max_retries=self.config.max_retries,
+        )
 
     def _params(self, request: LLMRequest) -> dict[str, Any]:
         messages: list[dict[str, Any]] = []

@@ -55,12 +55,31 @@ def page(browser, live_server) -> Iterator[object]:
 
 
 @pytest.fixture
+def asgi_page(browser, asgi_live_server) -> Iterator[object]:
+    """A page on the project served by uvicorn (ASGI), for pages that stream (see tests/asgi_server.py)."""
+    context = browser.new_context(base_url=asgi_live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def asgi_logged_in_page(asgi_page, operator):
+    return _log_in(asgi_page)
+
+
+@pytest.fixture
 def operator(django_user_model):
     return django_user_model.objects.create_user("operator", password="operator-password", is_staff=True)
 
 
 @pytest.fixture
 def logged_in_page(page, operator):
+    return _log_in(page)
+
+
+def _log_in(page):
     page.goto("/login/")
     page.fill("#id_username", "operator")
     page.fill("#id_password", "operator-password")
