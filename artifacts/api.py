@@ -217,13 +217,9 @@ def list_artifact_types(request: HttpRequest) -> TypesOut:
     return TypesOut(artifact_types=list(artifact_types()))
 
 
-@router.get("/{artifact_id}", response={200: ArtifactOut, **error_responses(404)}, url_name="artifact_detail")
-async def get_artifact(request: HttpRequest, artifact_id: str) -> Artifact:
-    return await _get_or_404(artifact_id)
-
-
+# Ids may hold '/', hence {path:…}; the content route comes first so that `<id>/content` reaches it.
 @router.get(
-    "/{artifact_id}/content",
+    "/{path:artifact_id}/content",
     response={200: None, **error_responses(404)},
     url_name="artifact_content",
     openapi_extra={
@@ -246,7 +242,12 @@ async def get_artifact_content(request: HttpRequest, artifact_id: str) -> HttpRe
     return response
 
 
-@router.delete("/{artifact_id}", response={204: None, **error_responses(403, 404)}, url_name="artifact_delete")
+@router.get("/{path:artifact_id}", response={200: ArtifactOut, **error_responses(404)}, url_name="artifact_detail")
+async def get_artifact(request: HttpRequest, artifact_id: str) -> Artifact:
+    return await _get_or_404(artifact_id)
+
+
+@router.delete("/{path:artifact_id}", response={204: None, **error_responses(403, 404)}, url_name="artifact_delete")
 async def delete_artifact(request: HttpRequest, artifact_id: str) -> Status[None]:
     """Delete an artifact. Staff only."""
     user = request.auth  # type: ignore[attr-defined]

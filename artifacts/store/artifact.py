@@ -16,6 +16,7 @@ MAX_ID_LENGTH = 200
 MAX_METADATA_DEPTH = 64
 DEFAULT_MAX_METADATA_BYTES = 256 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class ArtifactError(Exception):
@@ -134,6 +135,9 @@ def validate_id(name: str, value: object) -> None:
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArtifactError(f"{name} must be at most {MAX_ID_LENGTH} characters, not {len(value)}.")
     validate_storable_text(name, value)
+    # Ids end up in URLs, headers, file names and log lines, where a line break or escape does harm.
+    if _CONTROL.search(value):
+        raise InvalidArtifactError(f"{name} must not contain control characters (line breaks, tabs, escapes).")
 
 
 def validate_artifact_type(value: object) -> None:

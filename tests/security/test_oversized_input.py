@@ -135,3 +135,19 @@ def test_an_overlong_search_is_refused_not_run(api) -> None:
 def test_an_overlong_filter_is_refused(api) -> None:
     response = api.get("/api/artifacts", params={"workflow_id": "w" * 5_000})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("artifact_id", "art\r\nSet-Cookie: a=b"),
+        ("workflow_id", "wf\x1b[31m"),
+        ("agent_id", "a\tb"),
+        ("task_id", "\x85"),
+    ],
+)
+def test_control_characters_in_ids_are_a_422(api, field: str, value: str) -> None:
+    response = api.post("/api/artifacts", json=artifact_json(**{field: value}))
+    assert response.status_code == 422
+    assert "control characters" in response.text
+    assert ArtifactRecord.objects.count() == 0
