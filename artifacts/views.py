@@ -29,6 +29,7 @@ from artifacts.store import get_artifact_store
 from artifacts.store.artifact import InvalidArtifactError, artifact_types
 from conductor_site.htmx import HtmxHttpRequest, render_page
 from llm import usage
+from llm.playground import replay_call_id
 
 PAGE_SIZE = 50
 RECENT_CALLS = 10
@@ -260,6 +261,9 @@ def artifact_detail(request: HtmxHttpRequest, artifact_id: str) -> HttpResponse:
         ),
         "metadata": sorted(metadata.items()),
         "size": record.original_size,
+        "replay_url": _with_query(reverse("playground"), {"replay": record.artifact_id})
+        if replay_call_id(metadata) is not None
+        else None,
     }
     return render(request, "artifacts/artifact_detail.html", context)
 

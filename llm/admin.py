@@ -36,6 +36,7 @@ class ProviderConfigForm(forms.ModelForm):
             "max_tokens",
             "timeout_seconds",
             "max_retries",
+            "options",
             "cache_enabled",
             "cache_ttl_seconds",
             "requests_per_minute",
@@ -96,7 +97,7 @@ class ProviderConfigAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["name", "provider", "model", "base_url", "enabled"]}),
         ("Key", {"fields": ["key_source", "api_key", "clear_api_key", "api_key_env"]}),
-        ("Generation", {"fields": ["temperature", "max_tokens", "timeout_seconds", "max_retries"]}),
+        ("Generation", {"fields": ["temperature", "max_tokens", "timeout_seconds", "max_retries", "options"]}),
         ("Cache", {"fields": ["cache_enabled", "cache_ttl_seconds"]}),
         ("Rate limits", {"fields": ["requests_per_minute", "tokens_per_minute", "rate_limit_max_wait_seconds"]}),
         (

@@ -58,6 +58,7 @@ def llm_config(config: ProviderConfig) -> LLMConfig:
         timeout_seconds=config.timeout_seconds,
         base_url=config.base_url or None,
         max_retries=config.max_retries,
+        options=dict(config.options) if isinstance(config.options, dict) else {},
     )
 
 

@@ -35,6 +35,11 @@ class ProviderConfig(models.Model):
     timeout_seconds = models.FloatField(default=60.0, validators=[MinValueValidator(0.1)])
     max_retries = models.PositiveSmallIntegerField(default=2)
     enabled = models.BooleanField(default=True)
+    options = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Provider-specific settings as a JSON object, e.g. {"stream_delay_seconds": 0.05} for the mock.',
+    )
 
     api_key_env = models.CharField(
         "API key environment variable",
@@ -93,6 +98,8 @@ class ProviderConfig(models.Model):
         return f"<ProviderConfig {self.name!r} {self.provider}/{self.model}>"
 
     def clean(self) -> None:
+        if not isinstance(self.options, dict):
+            raise ValidationError({"options": "Options are a JSON object, e.g. {}."})
         if self.provider == "openai-compatible" and not self.base_url:
             raise ValidationError({"base_url": "openai-compatible needs the server's base URL."})
         if (self.input_price_per_million is None) != (self.output_price_per_million is None):

@@ -54,6 +54,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
+def asgi_live_server(transactional_db, settings) -> Iterator[object]:
+    """The project served by uvicorn (ASGI) on a free port, against the test database: streams stream."""
+    from tests.asgi_server import AsgiServer
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    with AsgiServer() as server:
+        yield server
+
+
+@pytest.fixture
 def viewer(django_user_model):
     """A signed-in operator without staff rights."""
     return django_user_model.objects.create_user("viewer", password="viewer-password")
