@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncGenerator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -353,21 +353,87 @@ async def generate(request: HttpRequest, payload: GenerateIn) -> HttpResponse | 
         usage=_tokens(response),
         cost_usd=_cost(ledger.get("cost_usd")),
         price_source=ledger.get("price_source", ""),
-        latency_ms=round((time.perf_counter() - started) * 1000),
+        latency_ms=_ms_since(started),
     )
+
+
+# The events of a stream; each event's `data` is one of these as one line of JSON.
+
+
+class ChunkEvent(Schema):
+    text: str
+
+
+class _Spent(Schema):
+    call_id: int | None = Field(None, description="The ledger's record; null if it could not be saved.")
+    status: str | None = Field(None, description="The ledger's status: ok, cached or error.")
+    usage: TokensOut | None = None
+    cost_usd: str | None = Field(None, description="USD as a decimal string; null when no price is known.")
+    price_source: str | None = None
+
+
+class DoneEvent(_Spent):
+    config: str
+    provider: str
+    model: str
+    finish_reason: str
+    latency_ms: int
+    time_to_first_token_ms: int | None
+
+
+class ErrorEvent(_Spent):
+    """The stream failed: what `generate` would have answered, and what the call had spent by then."""
+
+    error_class: str
+    http_status: int
+    message: str
+    retry_after_seconds: float | None = None
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its $defs put in place (it sits inside the OpenAPI document, not at its root)."""
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: inline(value) for key, value in node.items()}
+        return [inline(item) for item in node] if isinstance(node, list) else node
+
+    return inline(schema)
+
+
+def _event_schema(name: str, data: type[Schema]) -> dict[str, Any]:
+    content_schema = _inlined(data.model_json_schema())
+    return {
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {"const": name},
+            "data": {"type": "string", "contentMediaType": "application/json", "contentSchema": content_schema},
+        },
+    }
 
 
 _STREAM_DOC = {
     "responses": {
         200: {
             "description": (
-                "Server-sent events, each `data` one line of JSON: `chunk` {text} as the text arrives, then "
-                "`done` {call_id, status, config, provider, model, finish_reason, usage, cost_usd, price_source, "
-                "latency_ms, time_to_first_token_ms} or `error` {error_class, http_status (what `generate` would have "
-                "answered), message, retry_after_seconds, call_id, status, usage, cost_usd}. `status` is the "
-                "ledger's: ok, cached, error."
+                "Server-sent events, each one's `data` a line of JSON: `chunk` as the text arrives, then one "
+                "`done`, or one `error` (with `http_status`, the status `generate` would have answered)."
             ),
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "oneOf": [
+                            _event_schema("chunk", ChunkEvent),
+                            _event_schema("done", DoneEvent),
+                            _event_schema("error", ErrorEvent),
+                        ]
+                    }
+                }
+            },
         }
     }
 }
@@ -398,6 +464,7 @@ async def _stream_events(provider: RecordingProvider, payload: GenerateIn) -> As
     started = time.perf_counter()
     first_chunk: float | None = None
     stream = None
+    outcome: DoneEvent | ErrorEvent
     try:
         stream = provider.generate_stream(payload.prompt, **payload.overrides())
         async for text in stream:
@@ -405,61 +472,67 @@ async def _stream_events(provider: RecordingProvider, payload: GenerateIn) -> As
                 continue
             if first_chunk is None:
                 first_chunk = time.perf_counter()
-            yield sse_event("chunk", {"text": text})
-        done = _spend(stream.response)
-        done.update(
+            yield sse_event("chunk", ChunkEvent(text=text).dict())
+        response = stream.response
+        outcome = DoneEvent(
+            **_spent(response),
             config=_config_name(provider),
             provider=provider.name,
-            model=stream.response.model,
-            finish_reason=stream.response.finish_reason,
-            latency_ms=round((time.perf_counter() - started) * 1000),
-            time_to_first_token_ms=None if first_chunk is None else round((first_chunk - started) * 1000),
+            model=response.model,
+            finish_reason=response.finish_reason,
+            latency_ms=_ms_since(started),
+            time_to_first_token_ms=None if first_chunk is None else _ms_since(started, first_chunk),
         )
-        outcome = sse_event("done", done)
     except LLMError as exc:
         status, message = describe_llm_error(exc, provider)
-        spent = _spend(stream.response) if stream is not None and stream.done else {}
-        error = {
-            "error_class": type(exc).__name__,
-            "http_status": status,
-            "message": message,
-            "retry_after_seconds": _retry_after(exc),
-        }
-        outcome = sse_event("error", {**error, **spent})
+        outcome = ErrorEvent(
+            **(_spent(stream.response) if stream is not None and stream.done else {}),
+            error_class=type(exc).__name__,
+            http_status=status,
+            message=message,
+            retry_after_seconds=_retry_after(exc),
+        )
     except Exception as exc:
         log.exception("Streaming from provider config %r failed", _config_name(provider))
-        message = f"The call failed on the server ({type(exc).__name__}); the details are in the server log."
-        outcome = sse_event("error", {"error_class": type(exc).__name__, "http_status": 500, "message": message})
+        outcome = ErrorEvent(
+            error_class=type(exc).__name__,
+            http_status=500,
+            message=f"The call failed on the server ({type(exc).__name__}); the details are in the server log.",
+        )
     finally:
         # The client went away (this task is cancelled) or the stream ended: closing it records what was spent.
         if stream is not None:
             await stream.aclose()
         await provider.aclose()
-    yield outcome
+    yield sse_event("done" if isinstance(outcome, DoneEvent) else "error", outcome.dict())
 
 
-def _spend(response: LLMResponse) -> dict[str, Any]:
+def _spent(response: LLMResponse) -> dict[str, Any]:
     ledger = response.metadata.get("ledger") or {}
+    cost = _cost(ledger.get("cost_usd"))
     return {
         "call_id": ledger.get("call_id"),
         "status": ledger.get("status"),
-        "usage": _tokens(response).dict(),
-        "cost_usd": _plain_decimal(_cost(ledger.get("cost_usd"))),
+        "usage": _tokens(response),
+        "cost_usd": None if cost is None else format(cost.normalize(), "f"),
         "price_source": ledger.get("price_source"),
     }
 
 
-def _plain_decimal(value: Decimal | None) -> str | None:
-    return None if value is None else format(value.normalize(), "f")
+def _ms_since(started: float, until: float | None = None) -> int:
+    return round(((until or time.perf_counter()) - started) * 1000)
 
 
 # The call ledger
 
 
 def _moment(value: datetime | None, info: ValidationInfo) -> datetime | None:
-    if value is not None and not FIRST_YEAR <= value.year < LAST_YEAR:
+    """In range, and in UTC (PostgreSQL refuses offsets over 15:59, which ISO 8601 allows)."""
+    if value is None:
+        return None
+    if not FIRST_YEAR <= value.year < LAST_YEAR:
         raise ValueError(f"must be a time from the year {FIRST_YEAR} up to {LAST_YEAR}.")
-    return value
+    return value.astimezone(UTC)
 
 
 class _Filters(Schema):
@@ -529,7 +602,7 @@ class CallPageOut(Schema):
 
 
 @router.get("/calls", response={200: CallPageOut, **error_responses()}, url_name="llm_calls")
-def list_calls(request: HttpRequest, filters: Query[CallListQuery]) -> CallPageOut:
+def list_calls(request: HttpRequest, filters: Query[CallListQuery]) -> dict[str, Any]:
     """Recorded calls, newest first, a keyset page at a time (without prompts and responses; get one for those)."""
     page = call_page(
         filters=CallFilters(
@@ -546,16 +619,16 @@ def list_calls(request: HttpRequest, filters: Query[CallListQuery]) -> CallPageO
         limit=filters.limit,
         cursor=filters.cursor,
     )
-    return CallPageOut(items=[CallSummaryOut.from_orm(call) for call in page.rows], next_cursor=page.next_cursor)
+    return {"items": page.rows, "next_cursor": page.next_cursor}
 
 
 @router.get("/calls/{call_id}", response={200: CallOut, **error_responses(404)}, url_name="llm_call")
-def get_call(request: HttpRequest, call_id: int = Path(..., ge=1, le=BIGINT)) -> CallOut:
+def get_call(request: HttpRequest, call_id: int = Path(..., ge=1, le=BIGINT)) -> LLMCall:
     """One recorded call with its system prompt, prompt, response and error (keys are masked by the ledger)."""
     call = LLMCall.objects.filter(pk=call_id).first()
     if call is None:
         raise Http404(f"No recorded call has id {call_id}.")
-    return CallOut.from_orm(call)
+    return call
 
 
 # Usage
