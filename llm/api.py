@@ -226,7 +226,7 @@ class LLMErrorOut(Schema):
 
 # What each provider error means to an API client: status, and a plain sentence to start the detail with.
 _LLM_ERRORS: tuple[tuple[type[LLMError], int, str], ...] = (
-    (LLMAuthenticationError, 502, "The provider refused the credentials of this config; fix its key in the admin."),
+    (LLMAuthenticationError, 502, "The provider did not accept the config's credentials."),
     (LLMRateLimitError, 429, "Rate limited."),
     (LLMTimeoutError, 504, "The provider did not answer in time."),
     (LLMBadRequestError, 400, "The provider refused the request."),
@@ -272,13 +272,14 @@ def _config_refusal(request: HttpRequest, exc: _ConfigUnusable) -> HttpResponse:
     return api.create_response(request, {"detail": exc.detail, "enabled_configs": exc.enabled}, status=exc.status)
 
 
-def describe_llm_error(exc: LLMError, provider: RecordingProvider) -> tuple[int, str]:
+def _describe_llm_error(exc: LLMError, provider: RecordingProvider) -> tuple[int, str]:
     """The HTTP status for a provider error, and a plain message without the key in it."""
     status, sentence = next((status, sentence) for cls, status, sentence in _LLM_ERRORS if isinstance(exc, cls))
-    said = _scrub(str(exc).strip(), provider)
     if isinstance(exc, LLMAuthenticationError):
-        # The vendor's words about a refused key are the config's business (and in the ledger), not the caller's.
-        return status, f"{sentence} (config {_config_name(provider)!r})"
+        # What the vendor said about the key is the operator's business (it is in the ledger), not the caller's.
+        name = _config_name(provider)
+        return status, f"The provider did not accept the credentials of config {name!r}; fix its key in the admin."
+    said = _scrub(str(exc).strip(), provider)
     if isinstance(exc, LLMRateLimitError) and exc.retry_after:
         said = f"{said.rstrip('.')}. Try again in {math.ceil(exc.retry_after)} s."
     return status, f"{sentence} {said}".strip() if said and said != sentence else sentence
@@ -298,7 +299,7 @@ def _retry_after(exc: LLMError) -> float | None:
 
 
 def _llm_refusal(request: HttpRequest, exc: LLMError, provider: RecordingProvider) -> HttpResponse:
-    status, detail = describe_llm_error(exc, provider)
+    status, detail = _describe_llm_error(exc, provider)
     retry_after = _retry_after(exc)
     body = {"detail": detail, "error_class": type(exc).__name__, "retry_after_seconds": retry_after}
     response = api.create_response(request, body, status=status)
@@ -484,7 +485,7 @@ async def _stream_events(provider: RecordingProvider, payload: GenerateIn) -> As
             time_to_first_token_ms=None if first_chunk is None else _ms_since(started, first_chunk),
         )
     except LLMError as exc:
-        status, message = describe_llm_error(exc, provider)
+        status, message = _describe_llm_error(exc, provider)
         outcome = ErrorEvent(
             **(_spent(stream.response) if stream is not None and stream.done else {}),
             error_class=type(exc).__name__,

@@ -199,7 +199,7 @@ def test_a_refused_key_is_a_502_that_names_the_config_not_the_key(api, openai_se
     assert response.status_code == 502
     assert response.json()["error_class"] == "LLMAuthenticationError"
     assert response.json()["detail"] == (
-        "The provider refused the credentials of this config; fix its key in the admin. (config 'wrong-key')"
+        "The provider did not accept the credentials of config 'wrong-key'; fix its key in the admin."
     )
     assert "sk-wrong" not in response.text and "cdef" not in response.text
     assert LLMCall.objects.get().error_class == "LLMAuthenticationError"

@@ -251,6 +251,7 @@ def test_usage_series_defaults_to_the_last_30_days(api) -> None:
         ("/api/usage/series?bucket=week", "'hour' or 'day'"),
         ("/api/usage?since=2026-01-01", "timezone"),
         ("/api/usage?until=9999-12-31T23:59:59-12:00", "up to 9000"),
+        ("/api/usage/series?since=0100-01-01T00:00:00Z", "from the year 1970"),
         ("/api/usage?workflow_id=a%00", "NUL"),
     ],
 )
