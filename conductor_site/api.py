@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from artifacts.store import ArtifactExistsError, ArtifactsExistError, InvalidArt
 from artifacts.store.artifact import MAX_METADATA_DEPTH
 from conductor_site.health import health_status
 from conductor_site.models import api_token_user
+from llm.usage import InvalidUsageQuery
 
 logger = logging.getLogger(__name__)
 
@@ -90,11 +92,14 @@ class StrictJSONParser(Parser):
 
 
 class ApiJSONEncoder(NinjaJSONEncoder):
-    """Timestamps with their full microseconds (Django's encoder cuts them to milliseconds)."""
+    """Timestamps with their full microseconds (Django's encoder cuts them to milliseconds); decimals as
+    plain strings ("0.25", never "0E-10" or "2.500000")."""
 
     def default(self, o: Any) -> Any:
         if isinstance(o, datetime):
             return o.isoformat().replace("+00:00", "Z")
+        if isinstance(o, Decimal) and o.is_finite():
+            return format(o.normalize(), "f")
         return super().default(o)
 
 
@@ -179,6 +184,11 @@ def _invalid_artifact(request: HttpRequest, exc: InvalidArtifactError) -> HttpRe
     return _error(request, 422, str(exc))
 
 
+@api.exception_handler(InvalidUsageQuery)
+def _invalid_usage_query(request: HttpRequest, exc: InvalidUsageQuery) -> HttpResponse:
+    return _error(request, 422, str(exc))
+
+
 @api.exception_handler(ArtifactExistsError)
 def _exists(request: HttpRequest, exc: ArtifactExistsError) -> HttpResponse:
     ids = exc.artifact_ids if isinstance(exc, ArtifactsExistError) else [exc.artifact_id]
@@ -224,6 +234,8 @@ ROUTERS = (
     ("/artifacts", "artifacts.api.router"),
     ("/workflows", "artifacts.api.workflows_router"),
     ("/agents", "artifacts.api.agents_router"),
+    ("/llm", "llm.api.router"),
+    ("/usage", "llm.api.usage_router"),
 )
 
 
