@@ -8,17 +8,19 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
+from urllib.parse import quote
 
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import AuthorizationError, ValidationError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from artifacts.downloads import attachment_disposition
 from artifacts.queries import (
     AGENTS_PER_WORKFLOW,
     MAX_PAGE_SIZE,
+    MAX_SEARCH_LENGTH,
     AgentSummary,
     ArtifactFilters,
     WorkflowSummary,
@@ -124,7 +126,8 @@ class ArtifactSummaryOut(Schema):
 
     @staticmethod
     def resolve_content_url(obj: Any) -> str:
-        return reverse("api:artifact_content", kwargs={"artifact_id": obj.artifact_id})
+        # By hand, not reverse(): the store accepts ids with "/", which the URL pattern cannot take.
+        return f"{reverse('api:artifact_list')}/{quote(obj.artifact_id, safe='')}/content"
 
 
 class ArtifactOut(ArtifactSummaryOut):
@@ -137,13 +140,15 @@ class ArtifactPageOut(Schema):
 
 
 class ArtifactListQuery(Schema):
-    workflow_id: str | None = None
-    task_id: str | None = None
-    agent_id: str | None = None
+    workflow_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
+    task_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
+    agent_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
     artifact_type: str | None = Field(
         None, description="One of the configured artifact types.", json_schema_extra=_types_enum
     )
-    q: str | None = Field(None, description="Full-text search in content (web-search syntax).")
+    q: str | None = Field(
+        None, max_length=MAX_SEARCH_LENGTH, description="Full-text search in content (web-search syntax)."
+    )
     since: AwareDatetime | None = Field(None, description="Created at or after (inclusive).")
     until: AwareDatetime | None = Field(None, description="Created before (exclusive).")
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
@@ -214,13 +219,9 @@ def list_artifact_types(request: HttpRequest) -> TypesOut:
     return TypesOut(artifact_types=list(artifact_types()))
 
 
-@router.get("/{artifact_id}", response={200: ArtifactOut, **error_responses(404)}, url_name="artifact_detail")
-async def get_artifact(request: HttpRequest, artifact_id: str) -> Artifact:
-    return await _get_or_404(artifact_id)
-
-
+# Ids may hold '/', hence {path:…}; the content route comes first so that `<id>/content` reaches it.
 @router.get(
-    "/{artifact_id}/content",
+    "/{path:artifact_id}/content",
     response={200: None, **error_responses(404)},
     url_name="artifact_content",
     openapi_extra={
@@ -238,12 +239,17 @@ async def get_artifact_content(request: HttpRequest, artifact_id: str) -> HttpRe
     if stream is None:
         raise Http404(f"No artifact with id {artifact_id!r}.")
     response = StreamingHttpResponse(stream.chunks, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=_filename(artifact_id))
+    response["Content-Disposition"] = attachment_disposition(artifact_id)
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-@router.delete("/{artifact_id}", response={204: None, **error_responses(403, 404)}, url_name="artifact_delete")
+@router.get("/{path:artifact_id}", response={200: ArtifactOut, **error_responses(404)}, url_name="artifact_detail")
+async def get_artifact(request: HttpRequest, artifact_id: str) -> Artifact:
+    return await _get_or_404(artifact_id)
+
+
+@router.delete("/{path:artifact_id}", response={204: None, **error_responses(403, 404)}, url_name="artifact_delete")
 async def delete_artifact(request: HttpRequest, artifact_id: str) -> Status[None]:
     """Delete an artifact. Staff only."""
     user = request.auth  # type: ignore[attr-defined]
@@ -281,12 +287,6 @@ async def _get_or_404(artifact_id: str) -> Artifact:
     if artifact is None:
         raise Http404(f"No artifact with id {artifact_id!r}.")
     return artifact
-
-
-def _filename(artifact_id: str) -> str:
-    """`<id>.txt` with anything but letters, digits, '.', '_' and '-' replaced: safe in any header and file system."""
-    safe = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in artifact_id).strip("._")
-    return f"{safe[:150] or 'artifact'}.txt"
 
 
 # Workflows and agents: the rollup summaries the dashboard lists, with the ledger's tokens and cost.
@@ -337,7 +337,9 @@ class AgentPageOut(Schema):
 
 
 class WorkflowListQuery(Schema):
-    agent_id: str | None = Field(None, description="Only workflows this agent wrote artifacts in.")
+    agent_id: str | None = Field(
+        None, max_length=MAX_ID_LENGTH, description="Only workflows this agent wrote artifacts in."
+    )
     q: str | None = Field(None, max_length=200, description="Part of the workflow id.")
     limit: int = Field(50, ge=1, le=MAX_PAGE_SIZE)
     cursor: str | None = None
@@ -393,16 +395,9 @@ def _agents_out(rows: list[AgentSummary]) -> list[AgentOut]:
     ]
 
 
-def _storable_params(**params: str | None) -> None:
-    for name, value in params.items():
-        if value is not None:
-            validate_storable_text(name, value)
-
-
 @workflows_router.get("", response={200: WorkflowPageOut, **error_responses()}, url_name="workflow_list")
 def list_workflows(request: HttpRequest, filters: Query[WorkflowListQuery]) -> WorkflowPageOut:
     """Workflows, most recently active first, with artifact counts, agents, tokens and cost."""
-    _storable_params(agent_id=filters.agent_id, q=filters.q)
     page = workflow_summaries(
         agent_id=filters.agent_id, id_contains=filters.q or None, limit=filters.limit, cursor=filters.cursor
     )

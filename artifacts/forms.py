@@ -6,12 +6,12 @@ from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 
-from artifacts.queries import ArtifactFilters
+from artifacts.queries import MAX_SEARCH_LENGTH, ArtifactFilters
 from artifacts.store.artifact import MAX_ID_LENGTH, artifact_types
 
 
 class ArtifactFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=500, label="Search content")
+    q = forms.CharField(required=False, max_length=MAX_SEARCH_LENGTH, label="Search content")
     workflow = forms.CharField(required=False, max_length=MAX_ID_LENGTH)
     task = forms.CharField(required=False, max_length=MAX_ID_LENGTH)
     agent = forms.CharField(required=False, max_length=MAX_ID_LENGTH)
@@ -52,3 +52,13 @@ class ArtifactFilterForm(forms.Form):
         """The non-empty, valid filters as query-string pairs, in a stable order."""
         data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
         return {name: str(data[name]) for name in self.FIELDS if data.get(name)}
+
+
+class WorkflowSearchForm(forms.Form):
+    """The workflow list's search box: part of a workflow id."""
+
+    q = forms.CharField(required=False, max_length=MAX_SEARCH_LENGTH, label="Search workflows")
+
+    def search(self) -> str:
+        """The valid search text, or "" (a value the form refuses is dropped, with its error shown)."""
+        return (self.cleaned_data.get("q") or "") if self.is_valid() else ""

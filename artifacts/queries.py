@@ -14,9 +14,10 @@ from django.contrib.postgres.search import SearchQuery
 from django.db.models import Count, Q, Sum
 
 from artifacts.models import AgentRollup, ArtifactRecord, TaskRollup, WorkflowAgentRollup, WorkflowRollup
-from artifacts.store.artifact import InvalidArtifactError, validate_artifact_type, validate_storable_text
+from artifacts.store.artifact import MAX_ID_LENGTH, InvalidArtifactError, validate_artifact_type, validate_storable_text
 
 MAX_PAGE_SIZE = 500
+MAX_SEARCH_LENGTH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,9 @@ class ArtifactFilters:
         for name in ("workflow_id", "task_id", "agent_id", "q"):
             if (value := getattr(self, name)) is not None:
                 validate_storable_text(name, value)
+                longest = MAX_SEARCH_LENGTH if name == "q" else MAX_ID_LENGTH
+                if len(value) > longest:
+                    raise InvalidArtifactError(f"{name} must be at most {longest} characters, not {len(value):,}.")
         for name in ("since", "until"):
             value = getattr(self, name)
             if value is not None and value.tzinfo is None:
@@ -224,6 +228,7 @@ def workflow_summaries(
 ) -> SummaryPage[WorkflowSummary]:
     """Workflows, most recently active first (with `agent_id`: where that agent was last active)."""
     _check_limit(limit)
+    ArtifactFilters(agent_id=agent_id, q=id_contains)  # the same checks as the artifact list's
     if agent_id is not None:
         pairs = WorkflowAgentRollup.objects.filter(agent_id=agent_id)
         if id_contains:

@@ -15,14 +15,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import get_valid_filename
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from agents.forms import StartWorkflowForm
 from agents.models import WorkflowRun
 from artifacts import queries
-from artifacts.forms import ArtifactFilterForm
+from artifacts.downloads import attachment_disposition
+from artifacts.forms import ArtifactFilterForm, WorkflowSearchForm
 from artifacts.highlighting import MAX_HIGHLIGHT_BYTES, highlight_content
 from artifacts.models import ArtifactRecord
 from artifacts.store import get_artifact_store
@@ -89,7 +89,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 def workflow_list(request: HtmxHttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:200]
+    search = WorkflowSearchForm(request.GET).search()
     try:
         page = queries.workflow_summaries(id_contains=search or None, limit=PAGE_SIZE, cursor=_cursor(request))
     except InvalidArtifactError:
@@ -290,8 +290,7 @@ async def artifact_raw(request: HtmxHttpRequest, artifact_id: str) -> HttpRespon
     # Always plain text and always an attachment: the content is untrusted and must never render as HTML.
     response = StreamingHttpResponse(stream.chunks, content_type="text/plain; charset=utf-8")
     response["Content-Length"] = str(stream.size)
-    filename = get_valid_filename(stream.artifact_id.replace("/", "_")) or "artifact"
-    response["Content-Disposition"] = f'attachment; filename="{filename}.txt"'
+    response["Content-Disposition"] = attachment_disposition(stream.artifact_id)
     return response
 
 

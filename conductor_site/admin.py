@@ -5,7 +5,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from conductor_site.login_throttle import ThrottledAdminAuthenticationForm
 from conductor_site.models import ApiToken
+
+# The admin's login counts failed attempts with the site's (conductor_site/login_throttle.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(ApiToken)

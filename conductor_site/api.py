@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -20,15 +21,18 @@ from django.urls import URLPattern, URLResolver
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from artifacts.store import ArtifactExistsError, ArtifactsExistError, InvalidArtifactError
+from artifacts.store.artifact import MAX_METADATA_DEPTH
 from conductor_site.health import health_status
 from conductor_site.models import api_token_user
 from conductor_site.outage import DATABASE_UNAVAILABLE, RETRY_AFTER_SECONDS
+from llm.usage import InvalidUsageQuery
 
 logger = logging.getLogger(__name__)
 
@@ -68,12 +72,37 @@ class SessionAuth(APIKeyCookie):
         return user
 
 
+class BodyTooDeepError(ValueError):
+    """A JSON body nested deeper than the parser's stack allows."""
+
+
+class StrictJSONParser(Parser):
+    """Request bodies are UTF-8 JSON, decoded strictly.
+
+    `json.loads(bytes)` would also accept UTF-16 and UTF-32 and let UTF-8-encoded surrogates through;
+    and a body nested thousands of levels deep ends in a RecursionError, which becomes a 400 here.
+    """
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        text = request.body.decode("utf-8")
+        try:
+            return json.loads(text)
+        except RecursionError:
+            raise BodyTooDeepError(
+                "The request body nests too deeply to parse; artifact metadata may nest at most "
+                f"{MAX_METADATA_DEPTH} levels of objects and lists."
+            ) from None
+
+
 class ApiJSONEncoder(NinjaJSONEncoder):
-    """Timestamps with their full microseconds (Django's encoder cuts them to milliseconds)."""
+    """Timestamps with their full microseconds (Django's encoder cuts them to milliseconds); decimals as
+    plain strings ("0.25", never "0E-10" or "2.500000")."""
 
     def default(self, o: Any) -> Any:
         if isinstance(o, datetime):
             return o.isoformat().replace("+00:00", "Z")
+        if isinstance(o, Decimal) and o.is_finite():
+            return format(o.normalize(), "f")
         return super().default(o)
 
 
@@ -91,6 +120,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     renderer=ApiRenderer(),
+    parser=StrictJSONParser(),
     auth=[TokenAuth(), SessionAuth()],
 )
 
@@ -129,6 +159,8 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, BodyTooDeepError):
+        return _error(request, 400, str(exc.__cause__))
     if isinstance(exc.__cause__, ValueError | UnicodeDecodeError):  # the body did not parse
         cause = exc.__cause__
         where = (
@@ -152,6 +184,11 @@ def _plain_error(error: dict[str, Any]) -> dict[str, Any]:
 
 @api.exception_handler(InvalidArtifactError)
 def _invalid_artifact(request: HttpRequest, exc: InvalidArtifactError) -> HttpResponse:
+    return _error(request, 422, str(exc))
+
+
+@api.exception_handler(InvalidUsageQuery)
+def _invalid_usage_query(request: HttpRequest, exc: InvalidUsageQuery) -> HttpResponse:
     return _error(request, 422, str(exc))
 
 
@@ -210,6 +247,8 @@ ROUTERS = (
     ("/artifacts", "artifacts.api.router"),
     ("/workflows", "artifacts.api.workflows_router"),
     ("/agents", "artifacts.api.agents_router"),
+    ("/llm", "llm.api.router"),
+    ("/usage", "llm.api.usage_router"),
 )
 
 

@@ -166,6 +166,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
+# Failed logins (site and admin) per username and per client address, within a window: over the limit,
+# the form refuses further attempts until the window ends (conductor_site/login_throttle.py).
+CONDUCTOR_LOGIN_MAX_FAILURES = envint("CONDUCTOR_LOGIN_MAX_FAILURES", 5)
+CONDUCTOR_LOGIN_WINDOW_MINUTES = envint("CONDUCTOR_LOGIN_WINDOW_MINUTES", 15)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -232,6 +236,8 @@ CONDUCTOR_ARTIFACT_TYPES = envlist(
     "CONDUCTOR_ARTIFACT_TYPES",
     ["code", "test", "test_data", "review", "config", "deployment", "monitoring_report"],
 )
+# Artifact metadata larger than this many bytes of JSON is refused (it also may nest at most 64 levels).
+CONDUCTOR_ARTIFACT_MAX_METADATA_BYTES = envint("CONDUCTOR_ARTIFACT_MAX_METADATA_BYTES", 256 * 1024)
 CONDUCTOR_ARTIFACT_STORE = os.environ.get("CONDUCTOR_ARTIFACT_STORE", "artifacts.store.DjangoArtifactStore")
 
 # Artifact content: compression, object storage, Redis, retention (README "Configuration").
@@ -260,6 +266,11 @@ CONDUCTOR_ENCRYPTION_KEY = envsecret("CONDUCTOR_ENCRYPTION_KEY")
 if not CONDUCTOR_ENCRYPTION_KEY and DEBUG:
     _derived = hashlib.sha256(b"conductor-api-key-encryption:" + SECRET_KEY.encode()).digest()
     CONDUCTOR_ENCRYPTION_KEY = base64.urlsafe_b64encode(_derived).decode()
+# Provider base URLs (llm/provider_urls.py): link-local and cloud metadata addresses are refused unless
+# the first is on; loopback and private addresses (Ollama, vLLM on the local network) are allowed unless
+# the second is off.
+CONDUCTOR_ALLOW_LINK_LOCAL_PROVIDER_URLS = envbool("CONDUCTOR_ALLOW_LINK_LOCAL_PROVIDER_URLS", False)
+CONDUCTOR_ALLOW_PRIVATE_PROVIDER_URLS = envbool("CONDUCTOR_ALLOW_PRIVATE_PROVIDER_URLS", True)
 # Django's cache answers repeated LLM requests: the database by default, Redis when REDIS_URL is set
 # in the environment (not merely defaulted above).
 if os.environ.get("REDIS_URL") or os.environ.get("REDIS_URL_FILE"):

@@ -5,9 +5,14 @@ from django.urls import include, path, re_path
 from conductor_site import views
 from conductor_site.api import api_not_found, api_urls
 from conductor_site.health import health
+from conductor_site.login_throttle import ThrottledAuthenticationForm
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),

@@ -13,7 +13,8 @@ from __future__ import annotations
 from asgiref.sync import sync_to_async
 
 from llm.models import ProviderConfig
-from llm.providers import LLMConfig, create_llm_provider
+from llm.provider_urls import UnsafeProviderURLError, check_provider_base_url
+from llm.providers import LLMConfig, LLMConfigError, create_llm_provider
 from llm.recording import Attribution, RecordingProvider
 
 
@@ -48,7 +49,16 @@ def wrap_config(config: ProviderConfig, *, attribution: Attribution | None = Non
 
 
 def llm_config(config: ProviderConfig) -> LLMConfig:
-    """The provider layer's `LLMConfig` for a stored config, with its API key resolved."""
+    """The provider layer's `LLMConfig` for a stored config, with its API key resolved.
+
+    The base URL is checked again here, not only in the admin, so a row edited in the database cannot
+    point a provider at a metadata service (raises LLMConfigError).
+    """
+    if config.base_url:
+        try:
+            check_provider_base_url(config.base_url)
+        except UnsafeProviderURLError as exc:
+            raise LLMConfigError("base_url", f"provider config {config.name!r}: {exc}") from None
     return LLMConfig(
         provider=config.provider,
         model=config.model,

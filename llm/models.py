@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 
 from llm.key_encryption import decrypt_api_key, encrypt_api_key, mask_api_key
+from llm.provider_urls import UnsafeProviderURLError, check_provider_base_url
 
 ID_LENGTH = 200
 # Costs are USD with sub-micro-dollar precision: a single cached token can cost $0.0000000375.
@@ -102,6 +103,11 @@ class ProviderConfig(models.Model):
             raise ValidationError({"options": "Options are a JSON object, e.g. {}."})
         if self.provider == "openai-compatible" and not self.base_url:
             raise ValidationError({"base_url": "openai-compatible needs the server's base URL."})
+        if self.base_url:
+            try:
+                check_provider_base_url(self.base_url)
+            except UnsafeProviderURLError as exc:
+                raise ValidationError({"base_url": str(exc)}) from None
         if (self.input_price_per_million is None) != (self.output_price_per_million is None):
             raise ValidationError("Override both the input and the output price, or neither.")
         if self.api_key_env and self.api_key_encrypted:

@@ -43,6 +43,9 @@ _DIMENSION_FIELDS = {
 }
 
 
+MAX_FILTER_LENGTH = 200
+
+
 class InvalidUsageQuery(ValueError):
     """A usage query argument is out of range; the message says what is allowed."""
 
@@ -126,6 +129,7 @@ class UsageFilters:
                 raise InvalidUsageQuery(f"{name} must be a timezone-aware datetime.")
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InvalidUsageQuery("since must not be after until.")
+        _check_text_filters(self, ("agent_id", "workflow_id", "config", "provider", "model"))
 
     def dimensions(self) -> Q:
         where = Q()
@@ -139,6 +143,18 @@ class UsageFilters:
             if (value := getattr(self, name)) is not None:
                 where &= Q(**{column: value})
         return where
+
+
+def _check_text_filters(filters: object, names: tuple[str, ...]) -> None:
+    """A filter value no column can hold (too long, or with a NUL, which PostgreSQL refuses) is an error."""
+    for name in names:
+        value = getattr(filters, name)
+        if value is None:
+            continue
+        if not isinstance(value, str) or "\x00" in value:
+            raise InvalidUsageQuery(f"{name} must be a string without NUL characters.")
+        if len(value) > MAX_FILTER_LENGTH:
+            raise InvalidUsageQuery(f"{name} must be at most {MAX_FILTER_LENGTH} characters, not {len(value):,}.")
 
 
 # Totals, groups and series
@@ -444,6 +460,7 @@ class CallFilters:
 
     def __post_init__(self) -> None:
         UsageFilters(since=self.since, until=self.until)  # the same checks
+        _check_text_filters(self, ("agent_id", "workflow_id", "task_id", "config", "provider", "model"))
         if self.status is not None and self.status not in CallStatus.values:
             raise InvalidUsageQuery(f"status must be one of {', '.join(CallStatus.values)}, not {self.status!r}.")
 

@@ -11,7 +11,12 @@ from typing import Any
 
 DEFAULT_ARTIFACT_TYPES = ("code", "test", "test_data", "review", "config", "deployment", "monitoring_report")
 MAX_ID_LENGTH = 200
+# Metadata is a small JSON object describing the content, not a second content field: bounded in depth
+# (deeper values could exhaust the stack of any recursive JSON code) and in size (a setting).
+MAX_METADATA_DEPTH = 64
+DEFAULT_MAX_METADATA_BYTES = 256 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 class ArtifactError(Exception):
@@ -45,6 +50,15 @@ def artifact_types() -> tuple[str, ...]:
     if settings.configured:
         return tuple(getattr(settings, "CONDUCTOR_ARTIFACT_TYPES", DEFAULT_ARTIFACT_TYPES))
     return DEFAULT_ARTIFACT_TYPES
+
+
+def max_metadata_bytes() -> int:
+    """The largest metadata, in bytes of JSON: the CONDUCTOR_ARTIFACT_MAX_METADATA_BYTES setting, or 256 KiB."""
+    from django.conf import settings
+
+    if settings.configured:
+        return getattr(settings, "CONDUCTOR_ARTIFACT_MAX_METADATA_BYTES", DEFAULT_MAX_METADATA_BYTES)
+    return DEFAULT_MAX_METADATA_BYTES
 
 
 def new_artifact_id() -> str:
@@ -84,11 +98,17 @@ class Artifact:
             )
         if not isinstance(self.metadata, dict):
             raise InvalidArtifactError(f"metadata must be a dict, not {type(self.metadata).__name__}.")
+        _validate_storable_json(self.metadata)
         try:
-            json.dumps(self.metadata, allow_nan=False)
+            encoded = json.dumps(self.metadata, allow_nan=False, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise InvalidArtifactError(f"metadata must be JSON-serialisable: {exc}.") from None
-        _validate_storable_json(self.metadata)
+        limit = max_metadata_bytes()
+        if len(encoded) > limit // 4 and (size := len(encoded.encode())) > limit:
+            raise InvalidArtifactError(
+                f"metadata is {size:,} bytes as JSON; at most {limit:,} bytes are allowed. "
+                "Put large data in the content, or in an artifact of its own."
+            )
         if not isinstance(self.created_at, datetime) or self.created_at.tzinfo is None:
             raise InvalidArtifactError("created_at must be a timezone-aware datetime (UTC), not a naive one.")
         if self.created_at.utcoffset() != UTC.utcoffset(None):
@@ -115,6 +135,9 @@ def validate_id(name: str, value: object) -> None:
     if len(value) > MAX_ID_LENGTH:
         raise InvalidArtifactError(f"{name} must be at most {MAX_ID_LENGTH} characters, not {len(value)}.")
     validate_storable_text(name, value)
+    # Ids end up in URLs, headers, file names and log lines, where a line break or escape does harm.
+    if _CONTROL.search(value):
+        raise InvalidArtifactError(f"{name} must not contain control characters (line breaks, tabs, escapes).")
 
 
 def validate_artifact_type(value: object) -> None:
@@ -134,15 +157,26 @@ def validate_storable_text(name: str, value: str) -> None:
 
 
 def _validate_storable_json(value: object) -> None:
-    if isinstance(value, str):
-        validate_storable_text("metadata", value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _validate_storable_json(key)
-            _validate_storable_json(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _validate_storable_json(item)
+    """Every string in `value` is storable, and it nests at most MAX_METADATA_DEPTH levels.
+
+    Iterative, not recursive: a hostile value nested 10,000 deep must be refused, not crash the stack.
+    """
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            validate_storable_text("metadata", item)
+        elif isinstance(item, dict | list | tuple):
+            if depth > MAX_METADATA_DEPTH:
+                raise InvalidArtifactError(
+                    f"metadata nests more than {MAX_METADATA_DEPTH} levels of objects and lists; "
+                    f"at most {MAX_METADATA_DEPTH} levels are allowed."
+                )
+            if isinstance(item, dict):
+                pending.extend((key, depth) for key in item)
+                pending.extend((child, depth + 1) for child in item.values())
+            else:
+                pending.extend((child, depth + 1) for child in item)
 
 
 class ArtifactsExistError(ArtifactExistsError):

@@ -111,9 +111,18 @@ def test_get_of_an_unknown_id_is_a_json_404(api, artifact_id: str) -> None:
 
 
 def test_unknown_api_paths_are_json_404s(api) -> None:
-    response = api.get("/api/artifacts/a/b/c")
+    response = api.get("/api/no-such-thing/a/b")
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/json"
+
+
+def test_ids_holding_slashes_are_read_and_deleted_like_any_other(api, staff_api) -> None:
+    body = api.post("/api/artifacts", json=artifact_json(artifact_id="wf-1/src/main.py")).json()
+    assert body["content_url"] == "/api/artifacts/wf-1/src/main.py/content"
+    assert api.get("/api/artifacts/wf-1/src/main.py").json()["artifact_id"] == "wf-1/src/main.py"
+    assert api.get(body["content_url"]).text == "print('hi')\n"
+    assert api.get("/api/artifacts/wf-1/src/nothing.py").status_code == 404
+    assert staff_api.delete("/api/artifacts/wf-1/src/main.py").status_code == 204
 
 
 def test_raw_content_streams_as_text_with_a_safe_filename(api) -> None:
@@ -194,3 +203,10 @@ def test_the_types_endpoint_lists_the_configured_types(api, settings) -> None:
 
 def test_delete_of_an_unknown_id_is_a_404(staff_api) -> None:
     assert staff_api.delete("/api/artifacts/art-missing").status_code == 404
+
+
+def test_the_content_url_of_an_id_with_a_slash_is_quoted_not_a_500(api) -> None:
+    response = api.post("/api/artifacts", json=artifact_json(artifact_id="art/with slash"))
+    assert response.status_code == 201
+    assert response.json()["content_url"] == "/api/artifacts/art%2Fwith%20slash/content"
+    assert api.get("/api/artifacts").status_code == 200
