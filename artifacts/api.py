@@ -126,8 +126,8 @@ class ArtifactSummaryOut(Schema):
 
     @staticmethod
     def resolve_content_url(obj: Any) -> str:
-        # By hand, not reverse(): the store accepts ids with "/", which the URL pattern cannot take.
-        return f"{reverse('api:artifact_list')}/{quote(obj.artifact_id, safe='')}/content"
+        # The content route takes ids holding "/" (a path converter), so only other characters are quoted.
+        return f"{reverse('api:artifact_list')}/{quote(obj.artifact_id, safe='/')}/content"
 
 
 class ArtifactOut(ArtifactSummaryOut):

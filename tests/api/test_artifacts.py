@@ -205,8 +205,9 @@ def test_delete_of_an_unknown_id_is_a_404(staff_api) -> None:
     assert staff_api.delete("/api/artifacts/art-missing").status_code == 404
 
 
-def test_the_content_url_of_an_id_with_a_slash_is_quoted_not_a_500(api) -> None:
+def test_the_content_url_of_an_id_with_a_slash_and_a_space_is_quoted_and_works(api) -> None:
     response = api.post("/api/artifacts", json=artifact_json(artifact_id="art/with slash"))
     assert response.status_code == 201
-    assert response.json()["content_url"] == "/api/artifacts/art%2Fwith%20slash/content"
+    assert response.json()["content_url"] == "/api/artifacts/art/with%20slash/content"
+    assert api.get(response.json()["content_url"]).text == "print('hi')\n"
     assert api.get("/api/artifacts").status_code == 200
