@@ -5,6 +5,7 @@ Thin: every read and write goes through `artifacts.store` and `artifacts.queries
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -32,6 +33,7 @@ from artifacts.queries import (
 )
 from artifacts.store import Artifact, get_artifact_store
 from artifacts.store.artifact import MAX_ID_LENGTH, artifact_types, validate_artifact_type, validate_storable_text
+from artifacts.store.content import ContentInfo
 from conductor_site.api import error_responses
 from llm.usage import UsageTotals, usage_for_agents, usage_for_workflows
 
@@ -113,6 +115,14 @@ class ArtifactIn(BaseModel):
         return self._artifact
 
 
+class StorageOut(Schema):
+    original_size: int = Field(description="Bytes of the content as UTF-8.")
+    stored_size: int = Field(description="Bytes actually stored (after compression).")
+    encoding: str = Field(description="How the content is stored: identity or zstd.")
+    location: str = Field(description="Where the content is: the database row, object storage, …")
+    sha256: str
+
+
 class ArtifactSummaryOut(Schema):
     artifact_id: str
     workflow_id: str
@@ -123,11 +133,26 @@ class ArtifactSummaryOut(Schema):
     created_at: datetime
     expires_at: datetime | None
     content_url: str
+    storage: StorageOut | None = Field(None, description="How the content is stored (null right after a create).")
 
     @staticmethod
     def resolve_content_url(obj: Any) -> str:
         # The content route takes ids holding "/" (a path converter), so only other characters are quoted.
-        return f"{reverse('api:artifact_list')}/{quote(obj.artifact_id, safe='/')}/content"
+        return f"{reverse('api:artifact_list')}/{quote(_field(obj, 'artifact_id'), safe='/')}/content"
+
+    @staticmethod
+    def resolve_storage(obj: Any) -> ContentInfo | None:
+        # A list row is an ArtifactRecord (its sizes are columns), a detail a dict holding them, and a
+        # schema already built (ninja validates the response again) keeps its own.
+        if isinstance(obj, dict):
+            return obj.get("storage")
+        if isinstance(obj, Schema):
+            return obj.storage
+        return getattr(obj, "content_info", None)
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
 class ArtifactOut(ArtifactSummaryOut):
@@ -245,8 +270,11 @@ async def get_artifact_content(request: HttpRequest, artifact_id: str) -> HttpRe
 
 
 @router.get("/{path:artifact_id}", response={200: ArtifactOut, **error_responses(404)}, url_name="artifact_detail")
-async def get_artifact(request: HttpRequest, artifact_id: str) -> Artifact:
-    return await _get_or_404(artifact_id)
+async def get_artifact(request: HttpRequest, artifact_id: str) -> dict[str, Any]:
+    """The artifact with its content, and how that content is stored."""
+    artifact = await _get_or_404(artifact_id)
+    info = await get_artifact_store().content_info(artifact_id)
+    return {**{f.name: getattr(artifact, f.name) for f in fields(artifact)}, "storage": info}
 
 
 @router.delete("/{path:artifact_id}", response={204: None, **error_responses(403, 404)}, url_name="artifact_delete")

@@ -365,3 +365,14 @@ def artifact_totals(*, since: datetime | None = None) -> ArtifactTotals:
         workflow_count=WorkflowRollup.objects.filter(last_at__gte=since).count(),
         agent_count=AgentRollup.objects.filter(last_at__gte=since).count(),
     )
+
+
+def version_rows(*, record: ArtifactRecord, limit: int = 50) -> list[ArtifactRecord]:
+    """The versions in `record`'s lineage (metadata `name`, agent, type), oldest first, without content;
+    [] when it has no lineage name. The same lineage `artifacts.versions` follows through the store."""
+    if record.lineage_name is None:
+        return []
+    rows = ArtifactRecord.objects.filter(
+        lineage_name=record.lineage_name, agent_id=record.agent_id, artifact_type=record.artifact_type
+    )
+    return list(rows.defer("content", "content_blob").order_by("created_at", "artifact_id")[:limit])

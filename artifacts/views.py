@@ -7,6 +7,7 @@ render. A page answers an htmx request with the partial that changed (`template#
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
@@ -27,11 +28,13 @@ from artifacts.highlighting import MAX_HIGHLIGHT_BYTES, highlight_content
 from artifacts.models import ArtifactRecord
 from artifacts.store import get_artifact_store
 from artifacts.store.artifact import InvalidArtifactError, artifact_types
+from artifacts.versions import artifact_version_diff
 from conductor_site.htmx import HtmxHttpRequest, render_page
 from llm import usage
 from llm.playground import replay_call_id
 
 PAGE_SIZE = 50
+MAX_VERSIONS = 50
 RECENT_CALLS = 10
 PERIODS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30), "all": None}
 DEFAULT_PERIOD = "7d"
@@ -251,8 +254,12 @@ def artifact_detail(request: HtmxHttpRequest, artifact_id: str) -> HttpResponse:
     if head is None:
         raise Http404("No artifact with this id.")
     metadata = record.metadata if isinstance(record.metadata, dict) else {"value": record.metadata}
+    versions = queries.version_rows(record=record, limit=MAX_VERSIONS)
     context = {
         "artifact": record,
+        "storage": record.content_info,
+        "versions": versions if len(versions) > 1 else [],
+        "compare": _version_diff(versions, current=artifact_id, other=request.GET.get("compare")),
         "content": highlight_content(
             content=head,
             metadata=metadata,
@@ -266,6 +273,16 @@ def artifact_detail(request: HtmxHttpRequest, artifact_id: str) -> HttpResponse:
         else None,
     }
     return render(request, "artifacts/artifact_detail.html", context)
+
+
+def _version_diff(versions: list[ArtifactRecord], *, current: str, other: str | None) -> dict[str, Any] | None:
+    """The diff from the older to the newer of two versions of one lineage, or None."""
+    ids = [version.artifact_id for version in versions]  # oldest first
+    if not other or other == current or other not in ids or current not in ids:
+        return None
+    older, newer = sorted([current, other], key=ids.index)
+    diff = async_to_sync(artifact_version_diff)(from_id=older, to_id=newer)
+    return {"older": older, "newer": newer, "diff": diff}
 
 
 async def _content_head(artifact_id: str, max_bytes: int) -> str | None:

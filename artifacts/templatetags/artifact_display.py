@@ -29,3 +29,22 @@ def metadata_value(value: Any) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, indent=2 if isinstance(value, dict | list) else None)
+
+
+@register.filter
+def diff_lines(diff: str | None) -> list[tuple[str, str]]:
+    """(kind, line) pairs of a unified diff; kind is file, hunk, add, del or same."""
+    rows = []
+    for line in (diff or "").splitlines():
+        if line.startswith(("+++", "---")):
+            kind = "file"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        elif line.startswith("+"):
+            kind = "add"
+        elif line.startswith("-"):
+            kind = "del"
+        else:
+            kind = "same"
+        rows.append((kind, line))
+    return rows

@@ -103,6 +103,19 @@ def test_get_returns_the_artifact_with_content(api) -> None:
     assert body["content"] == "hello" and body["metadata"] == {"n": 1}
 
 
+def test_get_and_list_show_original_and_stored_size(api, settings) -> None:
+    settings.CONDUCTOR_COMPRESSION_MIN_BYTES = 1_000
+    created = api.post("/api/artifacts", json=artifact_json(artifact_id="art-big", content="line of text\n" * 2_000))
+    assert created.status_code == 201
+    storage = api.get("/api/artifacts/art-big").json()["storage"]
+    assert storage["original_size"] == 26_000
+    assert storage["encoding"] == "zstd"
+    assert 0 < storage["stored_size"] < 2_000
+    assert len(storage["sha256"]) == 64
+    listed = api.get("/api/artifacts").json()["items"][0]["storage"]
+    assert listed == storage
+
+
 @pytest.mark.parametrize("artifact_id", ["art-missing", "%00", "x" * 300])
 def test_get_of_an_unknown_id_is_a_json_404(api, artifact_id: str) -> None:
     response = api.get(f"/api/artifacts/{artifact_id}")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from artifacts.models import ArtifactRecord, WorkflowRollup
-from tests.factories import store_artifact
+from tests.factories import make_artifact, store_artifact
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +191,40 @@ def test_deleting_needs_the_csrf_token(django_user_model) -> None:
     )
     assert response.status_code == 200
     assert not ArtifactRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_the_artifact_page_shows_original_and_stored_size(viewer_client, settings) -> None:
+    from asgiref.sync import async_to_sync
+
+    from artifacts.store import DjangoArtifactStore
+
+    settings.CONDUCTOR_COMPRESSION_MIN_BYTES = 1_000
+    artifact = make_artifact(content="a line of text\n" * 1_000)
+    async_to_sync(DjangoArtifactStore().save)(artifact)
+    html = viewer_client.get(f"/artifacts/{artifact.artifact_id}/").content.decode()
+    assert "14.6\xa0KB" in html  # original
+    assert "· zstd · database" in html
+
+
+def test_versions_of_one_lineage_are_listed_and_any_two_diffed(viewer_client) -> None:
+    versions = [
+        store_artifact(workflow_id=f"wf-{n}", agent_id="coder", metadata={"name": "src/app.py"}, content=text)
+        for n, text in enumerate(["a = 1\nb = 2\n", "a = 1\nb = 3\n", "a = 2\nb = 3\n"])
+    ]
+    store_artifact(agent_id="coder", metadata={"name": "src/other.py"})
+    html = viewer_client.get(f"/artifacts/{versions[2].artifact_id}/").content.decode()
+    assert "Versions of “src/app.py”" in html
+    assert all(v.artifact_id in html for v in versions)
+    assert "src/other.py" not in html
+
+    compared = viewer_client.get(f"/artifacts/{versions[2].artifact_id}/?compare={versions[0].artifact_id}")
+    html = compared.content.decode()
+    assert f"Changes from <code>{versions[0].artifact_id}</code> to <code>{versions[2].artifact_id}</code>" in html
+    assert '<span class="diff-del">-a = 1</span>' in html
+    assert '<span class="diff-add">+a = 2</span>' in html
+
+
+def test_an_artifact_without_a_lineage_name_has_no_versions_section(viewer_client) -> None:
+    record = store_artifact(metadata={})
+    html = viewer_client.get(f"/artifacts/{record.artifact_id}/?compare=art-elsewhere").content.decode()
+    assert 'id="versions"' not in html
