@@ -10,7 +10,6 @@ one runs the ASGI application against the same (test) database settings. Use it 
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Self
@@ -19,11 +18,7 @@ import uvicorn
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from conductor_site.local_servers import free_port
 
 
 class AsgiServer:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +17,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
-import httpx
 import pytest
 
+from conductor_site.local_servers import answers, free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def base_env(**overrides: str) -> dict[str, str]:
@@ -47,29 +40,12 @@ def run_manage(*args: str, env: dict[str, str], timeout: float = 60) -> subproce
     return result
 
 
-def database_url(settings_dict: dict) -> str:
-    """A DATABASE_URL for the database Django is connected to (the test database, for a subprocess)."""
-    user = quote(settings_dict.get("USER") or "", safe="")
-    password = f":{quote(settings_dict['PASSWORD'], safe='')}" if settings_dict.get("PASSWORD") else ""
-    host = quote(settings_dict.get("HOST") or "", safe="")
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{settings_dict['NAME']}"
-
-
 def wait_until(check: Callable[[], object], *, timeout: float, what: str, interval: float = 0.1) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
-
-
-def answers(url: str) -> bool:
-    """Whether `url` answers 200 (as to a request through a TLS proxy, in case BEHIND_TLS_PROXY is on)."""
-    try:
-        return httpx.get(url, headers={"X-Forwarded-Proto": "https"}, timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 class OwnPostgres:

@@ -11,7 +11,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 
-from tests.processes import ROOT, base_env, database_url, run_manage
+from conductor_site.local_servers import database_url
+from tests.processes import ROOT, base_env, run_manage
 
 GUIDE = (ROOT / "docs" / "deployment.md").read_text()
 README = (ROOT / "README.md").read_text()

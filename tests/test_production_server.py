@@ -12,7 +12,8 @@ import httpx
 import pytest
 from django.db import connection
 
-from tests.processes import ROOT, base_env, database_url, server_starter
+from conductor_site.local_servers import database_url
+from tests.processes import ROOT, base_env, server_starter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -75,3 +75,13 @@ def test_the_poll_that_sees_the_end_refreshes_the_page(client, viewer) -> None:
 def test_pages_need_login(client) -> None:
     assert client.post("/runs/start/", {"specification": "x", "provider": "mock"}).status_code == 302
     assert not WorkflowRun.objects.exists()
+
+
+def test_without_an_enabled_config_the_form_says_what_to_do(client, viewer) -> None:
+    from llm.models import ProviderConfig
+
+    ProviderConfig.objects.update(enabled=False)
+    client.force_login(viewer)
+    response = client.get("/workflows/")
+    assert b"No provider config is enabled" in response.content
+    assert b"Start workflow</button>" not in response.content

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ import httpx
 import pytest
 import uvicorn
 
+from conductor_site.local_servers import free_port
 from conductor_site.models import api_token_issue
 
 
@@ -24,18 +24,12 @@ class ApiServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def api_server(transactional_db, settings) -> Iterator[ApiServer]:
     from conductor_site.asgi import application
 
     settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

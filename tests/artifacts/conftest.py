@@ -7,7 +7,6 @@ so retries, multipart uploads and error responses all run as they would against 
 from __future__ import annotations
 
 import logging
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -16,13 +15,8 @@ from django.conf import settings
 
 from artifacts.object_storage import ObjectStorage
 from artifacts.store import ContentPolicy, RedisArtifactStore
+from conductor_site.local_servers import free_port
 from tests.conftest import service_missing
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -13,9 +13,10 @@ from django_tasks_db.models import DBTaskResult
 
 from agents.models import WorkflowRun
 from agents.runs import WORKER_LOST, start_workflow_run
+from conductor_site.local_servers import database_url
 from llm.models import ProviderConfig
 from tests.llm.vendor_servers import FakeOpenAIServer, Reply
-from tests.processes import ROOT, base_env, database_url, wait_until
+from tests.processes import ROOT, base_env, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,13 +12,11 @@ import asyncio
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import psycopg
 from django.conf import settings
@@ -27,6 +25,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
 from artifacts import compression
+from conductor_site.local_servers import database_url, free_port, libpq_conninfo, wait_until_answers
 
 BENCH_DB = "conductor_bench"
 BATCH = 1000
@@ -58,14 +57,14 @@ class Command(BaseCommand):
             self._run(options)
             return
         db = settings.DATABASES["default"]
-        admin = _conninfo(db, db["NAME"])
+        admin = libpq_conninfo(db, db["NAME"])
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {BENCH_DB}")
         try:
             env = {
                 **os.environ,
-                "DATABASE_URL": _url(db, BENCH_DB),
+                "DATABASE_URL": database_url(db, BENCH_DB),
                 "DEBUG": "0",
                 "SECRET_KEY": "bench-only-" + "x" * 50,
                 "SECURE_SSL_REDIRECT": "0",
@@ -100,7 +99,7 @@ class Command(BaseCommand):
             f"{count:,} artifacts of {size:,} B: {len(bodies)} requests of {BATCH}, {megabytes:.0f} MB of JSON"
         )
 
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [
                 sys.executable,
@@ -121,7 +120,7 @@ class Command(BaseCommand):
         )
         try:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_until_up(base_url, server)
+            wait_until_answers(f"{base_url}/api/health", server)
             api_seconds = asyncio.run(_post_all(base_url, token, bodies, clients))
         finally:
             server.terminate()
@@ -185,7 +184,7 @@ async def _post_all(base_url: str, token: str, bodies: list[bytes], clients: int
 def _copy_all(rows: list[tuple[Any, ...]], table: str) -> float:
     from artifacts.models import ArtifactRecord
 
-    conninfo = _conninfo(settings.DATABASES["default"], settings.DATABASES["default"]["NAME"])
+    conninfo = libpq_conninfo(settings.DATABASES["default"], settings.DATABASES["default"]["NAME"])
     # The same row values the store writes, prepared before the clock starts: COPY is the floor.
     prepared = []
     for row in rows:
@@ -202,43 +201,3 @@ def _copy_all(rows: list[tuple[Any, ...]], table: str) -> float:
         seconds = time.perf_counter() - started
         assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == len(rows)
     return seconds
-
-
-def _conninfo(db: dict[str, Any], name: str) -> str:
-    parts = {
-        "dbname": name,
-        "user": db.get("USER"),
-        "host": db.get("HOST"),
-        "port": db.get("PORT"),
-        "password": db.get("PASSWORD"),
-    }
-    return " ".join(f"{key}='{value}'" for key, value in parts.items() if value)
-
-
-def _url(db: dict[str, Any], name: str) -> str:
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    user, host = quote(db.get("USER") or "", safe=""), quote(db.get("HOST") or "", safe="")
-    return f"postgres://{user}{password}@{host}{port}/{name}"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(base_url: str, server: subprocess.Popen) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError("uvicorn exited before it answered")
-        try:
-            if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("uvicorn did not answer /api/health within 60 s")

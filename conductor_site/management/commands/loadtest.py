@@ -29,14 +29,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 import psutil
 import psycopg
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
+
+from conductor_site.local_servers import database_url, free_port, libpq_conninfo, wait_until_answers
 
 LOAD_DB = "conductor_load"
 
@@ -78,7 +79,7 @@ class Command(BaseCommand):
             self._run(options)
             return
         db = settings.DATABASES["default"]
-        admin = _conninfo(db)
+        admin = libpq_conninfo(db)
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
             conn.execute(f"CREATE DATABASE {LOAD_DB}")
@@ -86,7 +87,7 @@ class Command(BaseCommand):
             with tempfile.TemporaryDirectory() as static_root:
                 env = {
                     **os.environ,
-                    "DATABASE_URL": _url(db, LOAD_DB),
+                    "DATABASE_URL": database_url(db, LOAD_DB),
                     "DEBUG": "0",
                     "SECRET_KEY": "loadtest-only-" + "x" * 50,
                     "ALLOWED_HOSTS": "127.0.0.1",
@@ -107,14 +108,14 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0)
         session_key, token = _seed(options["artifacts"])
         workers, connections, seconds = options["workers"], options["connections"], options["seconds"]
-        port = _free_port()
+        port = free_port()
         server = subprocess.Popen(
             [sys.executable, "manage.py", "serve", "--collectstatic", "--port", str(port), "--workers", str(workers)],
             cwd=settings.BASE_DIR,
         )
         try:
             base_url = f"http://127.0.0.1:{port}"
-            _wait_until_up(base_url, server)
+            wait_until_answers(f"{base_url}/health/", server)
             scenarios = [
                 Scenario("artifact list page", "GET", "/artifacts/", session=True),
                 Scenario("artifact API list", "GET", "/api/artifacts?limit=50"),
@@ -238,41 +239,3 @@ def _server_rss_mb(pid: int) -> float:
         with contextlib.suppress(psutil.NoSuchProcess):
             total += process.memory_info().rss
     return total / 1e6
-
-
-def _conninfo(db: dict[str, Any]) -> str:
-    return psycopg.conninfo.make_conninfo(
-        dbname=db["NAME"], user=db.get("USER") or None, password=db.get("PASSWORD") or None,
-        host=db.get("HOST") or None, port=db.get("PORT") or None,
-    )  # fmt: skip
-
-
-def _url(db: dict[str, Any], name: str) -> str:
-    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-    port = f":{db['PORT']}" if db.get("PORT") else ""
-    user, host = quote(db.get("USER") or "", safe=""), quote(db.get("HOST") or "", safe="")
-    return f"postgres://{user}{password}@{host}{port}/{name}"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_up(base_url: str, server: subprocess.Popen) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise CommandError("manage.py serve exited before it answered")
-        try:
-            if httpx.get(f"{base_url}/health/", headers={"X-Forwarded-Proto": "https"}, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise CommandError("manage.py serve did not answer within 60 s")
