@@ -11,7 +11,14 @@ from django.db.models.functions import Concat, Left
 
 from artifacts import compression
 from artifacts.store.artifact import MAX_ID_LENGTH, Artifact, ArtifactError
-from artifacts.store.content import DATABASE, OBJECT_STORAGE, SEARCH_PREFIX_CHARS, ContentInfo, read_text
+from artifacts.store.content import (
+    DATABASE,
+    DATABASE_CHUNKS,
+    OBJECT_STORAGE,
+    SEARCH_PREFIX_CHARS,
+    ContentInfo,
+    read_text,
+)
 
 
 def live(now: datetime | None = None) -> Q:
@@ -45,13 +52,15 @@ class LiveArtifactManager(ArtifactManager):
 class ArtifactRecord(models.Model):
     """One stored artifact. Write-once; every list is ordered by (created_at, artifact_id).
 
-    Content lives in one of three places: `content` (plain text), `content_blob` (zstd, in the row),
-    or an object in S3-compatible storage named by `object_key`. The sizes and SHA-256 describe the
+    Content lives in one of four places: `content` (plain text), `content_blob` (zstd, in the row),
+    ArtifactContentChunk rows (large content, plain or zstd, 1 MiB a row), or an object in S3-compatible
+    storage named by `object_key`. The sizes and SHA-256 describe the
     original UTF-8 content wherever it lives.
     """
 
     class Location(models.TextChoices):
         DATABASE = DATABASE, "database"
+        DATABASE_CHUNKS = DATABASE_CHUNKS, "database (chunks)"
         OBJECT_STORAGE = OBJECT_STORAGE, "object storage"
 
     class Encoding(models.TextChoices):
@@ -141,9 +150,8 @@ class ArtifactRecord(models.Model):
     def inline_content(self) -> str:
         """The content when it is in this row (plain or compressed)."""
         if self.content_location != DATABASE:
-            raise ArtifactError(
-                f"The content of artifact {self.artifact_id!r} is in object storage; read it through the store."
-            )
+            where = "in object storage" if self.content_location == OBJECT_STORAGE else "stored in chunks"
+            raise ArtifactError(f"The content of artifact {self.artifact_id!r} is {where}; read it through the store.")
         if self.content_encoding == compression.IDENTITY:
             return self.content
         chunks = compression.decode_chunks([bytes(self.content_blob or b"")], self.content_encoding)
@@ -169,6 +177,29 @@ class ArtifactRecord(models.Model):
             created_at=artifact.created_at,
             expires_at=artifact.expires_at,
         )
+
+
+class ArtifactContentChunk(models.Model):
+    """One piece of a large artifact's stored content (plain or zstd, as its row's encoding says).
+
+    Written one at a time in the transaction that inserts the artifact and read back one at a time, so
+    neither a save nor a download holds the whole content. Deleting the artifact deletes its chunks in
+    the database (ON DELETE CASCADE), whichever way the row goes.
+    """
+
+    pk = models.CompositePrimaryKey("artifact_id", "seq")
+    artifact = models.ForeignKey(
+        ArtifactRecord, on_delete=models.DB_CASCADE, related_name="content_chunks", db_index=False
+    )
+    seq = models.IntegerField(help_text="Position of this chunk, from 0.")
+    data = models.BinaryField()
+
+    class Meta:
+        db_table = "artifacts_content_chunk"
+        verbose_name = "artifact content chunk"
+
+    def __str__(self) -> str:
+        return f"{self.artifact_id}#{self.seq}"
 
 
 # Rollups: per-workflow, per-agent, per-task and per-(workflow, agent) counts and first/last activity,

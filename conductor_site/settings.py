@@ -253,6 +253,9 @@ CONDUCTOR_S3_PREFIX = os.environ.get("CONDUCTOR_S3_PREFIX", "artifacts/")
 CONDUCTOR_S3_ACCESS_KEY_ID = envsecret("AWS_ACCESS_KEY_ID")
 CONDUCTOR_S3_SECRET_ACCESS_KEY = envsecret("AWS_SECRET_ACCESS_KEY")
 CONDUCTOR_OBJECT_STORAGE_MIN_BYTES = envint("CONDUCTOR_OBJECT_STORAGE_MIN_BYTES", 1024 * 1024)
+# Content of at least this many bytes kept in PostgreSQL is stored as 1 MiB rows, written and read one at a
+# time, so a large artifact never sits in memory whole; -1 keeps it in one value in the row.
+CONDUCTOR_DATABASE_CHUNK_MIN_BYTES = envint("CONDUCTOR_DATABASE_CHUNK_MIN_BYTES", 1024 * 1024)
 REDIS_URL = envsecret("REDIS_URL", "redis://127.0.0.1:6379/0")
 CONDUCTOR_REDIS_PREFIX = os.environ.get("CONDUCTOR_REDIS_PREFIX", "conductor:artifacts:")
 # Days an artifact of each type is kept when it names no expires_at of its own; "*" covers the other types.

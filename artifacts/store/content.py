@@ -25,6 +25,8 @@ CHUNK_BYTES = 1024 * 1024
 SEARCH_PREFIX_CHARS = 200_000
 
 DATABASE = "database"
+# Large content kept in the database as a sequence of bounded rows (ArtifactContentChunk), never one value.
+DATABASE_CHUNKS = "database_chunks"
 OBJECT_STORAGE = "object_storage"
 REDIS = "redis"
 MEMORY = "memory"
@@ -38,6 +40,8 @@ class ContentPolicy:
     compression_level: int = compression.DEFAULT_LEVEL
     object_storage: ObjectStorage | None = None
     object_min_bytes: int = 1024 * 1024
+    # In-database content of at least this many bytes is stored as rows of CHUNK_BYTES; None: never.
+    chunk_min_bytes: int | None = CHUNK_BYTES
 
     @classmethod
     def from_settings(cls, *, object_storage: bool = True) -> ContentPolicy:
@@ -48,6 +52,7 @@ class ContentPolicy:
             "CONDUCTOR_COMPRESSION_MIN_BYTES",
             "CONDUCTOR_COMPRESSION_LEVEL",
             "CONDUCTOR_OBJECT_STORAGE_MIN_BYTES",
+            "CONDUCTOR_DATABASE_CHUNK_MIN_BYTES",
             "CONDUCTOR_S3_BUCKET",
             "CONDUCTOR_S3_ENDPOINT_URL",
             "CONDUCTOR_S3_REGION",
@@ -63,10 +68,15 @@ class ContentPolicy:
     def offloads(self, size: int) -> bool:
         return self.object_storage is not None and size >= self.object_min_bytes
 
+    def chunks(self, size: int) -> bool:
+        """Whether content of `size` bytes kept in the database is stored as chunk rows."""
+        return self.chunk_min_bytes is not None and self.chunk_min_bytes >= 0 and size >= self.chunk_min_bytes
+
     def decision_bytes(self) -> int | None:
         """How many bytes of a stream must be seen before its placement is known (None: the whole stream)."""
         offload_min = self.object_min_bytes if self.object_storage is not None else None
-        enabled = [t for t in (self.compress_min_bytes, offload_min) if t is not None and t >= 0]
+        thresholds = (self.compress_min_bytes, offload_min, self.chunk_min_bytes)
+        enabled = [t for t in thresholds if t is not None and t >= 0]
         return max(enabled) if enabled else None
 
 
@@ -74,7 +84,7 @@ class ContentPolicy:
 def _policy_for(values: tuple, object_storage: bool) -> ContentPolicy:
     from artifacts.object_storage import ObjectStorage
 
-    compress_min, level, object_min, bucket, endpoint, region, prefix, key_id, secret = values
+    compress_min, level, object_min, chunk_min, bucket, endpoint, region, prefix, key_id, secret = values
     storage = None
     if object_storage and bucket:
         storage = ObjectStorage(
@@ -86,7 +96,11 @@ def _policy_for(values: tuple, object_storage: bool) -> ContentPolicy:
             prefix=prefix,
         )
     return ContentPolicy(
-        compress_min_bytes=compress_min, compression_level=level, object_storage=storage, object_min_bytes=object_min
+        compress_min_bytes=compress_min,
+        compression_level=level,
+        object_storage=storage,
+        object_min_bytes=object_min,
+        chunk_min_bytes=None if chunk_min < 0 else chunk_min,
     )
 
 
@@ -141,6 +155,18 @@ def rechunk(chunks: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]
             continue
         for start in range(0, len(chunk), size):
             yield chunk[start : start + size]
+
+
+def fixed_chunks(chunks: Iterable[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
+    """Chunks of exactly `size` bytes, the last one shorter (or none at all for no bytes)."""
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        while len(pending) >= size:
+            yield bytes(pending[:size])
+            del pending[:size]
+    if pending:
+        yield bytes(pending)
 
 
 def utf8_size(content: str) -> int:

@@ -1,8 +1,10 @@
 """The default backend: metadata in PostgreSQL through the Django ORM, content in the row (plain or
-zstd-compressed) or, above a size threshold, in S3-compatible object storage.
+zstd-compressed), as a sequence of 1 MiB chunk rows (large content), or, above a size threshold, in
+S3-compatible object storage.
 
-Saving large content never holds it twice: it flows in chunks through hashing, compression and a
-multipart upload. A failed upload leaves no row; a failed insert deletes its upload.
+Saving large content never holds it whole: it flows in chunks through hashing, compression and a
+multipart upload or one chunk row at a time; reading it back streams the same way. A failed upload
+leaves no row; a failed insert deletes its upload; a failed chunked save rolls back every chunk.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,7 @@ from artifacts.store.base import (
 )
 from artifacts.store.content import (
     CHUNK_BYTES,
+    DATABASE_CHUNKS,
     OBJECT_STORAGE,
     SEARCH_PREFIX_CHARS,
     ContentInfo,
@@ -45,6 +48,7 @@ from artifacts.store.content import (
     ContentStream,
     Meter,
     blocking_iterator,
+    fixed_chunks,
     iterate_in_thread,
     read_text,
     rechunk,
@@ -81,16 +85,16 @@ class DjangoArtifactStore(ArtifactStore):
         if self.policy.object_storage is not None:
             for artifact in artifacts:
                 check_object_key_safe(artifact.artifact_id)
-        records = await asyncio.to_thread(self._place_many, artifacts)
+        placed = await asyncio.to_thread(self._place_many, artifacts)
         try:
-            await sync_to_async(_insert_many)(records)
+            await sync_to_async(_insert_many)(placed)
         except BaseException:
-            for record in records:
+            for record, _ in placed:
                 if record.object_key:
                     await asyncio.to_thread(self._storage().delete, record.object_key)
             raise
 
-    def _place_many(self, artifacts: list[Artifact]) -> list[ArtifactRecord]:
+    def _place_many(self, artifacts: list[Artifact]) -> list[tuple[ArtifactRecord, _PendingChunks | None]]:
         return [self._place(a, lambda a=a: text_chunks(a.content), a.content) for a in artifacts]
 
     async def get(self, artifact_id: str) -> Artifact | None:
@@ -149,6 +153,12 @@ class DjangoArtifactStore(ArtifactStore):
         if record.content_location == OBJECT_STORAGE:
             raw = self._object_chunks(record, chunk_size)
             chunks = iterate_in_thread(verified_chunks(raw, artifact_id=record.artifact_id, **_checksum_of(record)))
+        elif record.content_location == DATABASE_CHUNKS:
+            # One chunk row per step, read on the ORM's thread (its connection), decoded and hashed on the way.
+            raw = rechunk(_decoded_row_chunks(record), chunk_size)
+            chunks = _iterate_on_orm_thread(
+                verified_chunks(raw, artifact_id=record.artifact_id, **_checksum_of(record))
+            )
         else:
             # In-row content is below the size thresholds, or compressed: reading it whole is the cheap part.
             if record.content_encoding == compression.ZSTD:
@@ -177,27 +187,37 @@ class DjangoArtifactStore(ArtifactStore):
         if await ArtifactRecord.all_objects.filter(pk=artifact.artifact_id).aexists():
             raise ArtifactExistsError(artifact.artifact_id)
         # Hashing, compressing and uploading are slow and need no database: keep them off the ORM's thread.
-        record = await asyncio.to_thread(self._place, artifact, chunks, text)
+        record, pending = await asyncio.to_thread(self._place, artifact, chunks, text)
         try:
-            await sync_to_async(_insert)(record)
+            # Chunked content is read, compressed and written row by row inside the insert's transaction.
+            await sync_to_async(_insert)(record, pending)
         except BaseException:
             if record.object_key:
                 await asyncio.to_thread(self._storage().delete, record.object_key)
             raise
 
-    def _place(self, artifact: Artifact, source: Callable[[], Iterator[bytes]], text: str | None) -> ArtifactRecord:
-        """The row for `artifact`, its content placed by size: in the row, compressed, or uploaded."""
+    def _place(
+        self, artifact: Artifact, source: Callable[[], Iterator[bytes]], text: str | None
+    ) -> tuple[ArtifactRecord, _PendingChunks | None]:
+        """The row for `artifact`, its content placed by size: in the row, compressed, uploaded, or in chunks.
+
+        Chunked content is not read here: the pending chunks are written by the insert, in its transaction.
+        """
         from artifacts.models import ArtifactRecord
 
         head, rest, size_at_least = _peek(source(), self.policy.decision_bytes())
         encoding = self.policy.encoding_for(size_at_least)
         offload = self.policy.offloads(size_at_least)
-        in_text_column = encoding == compression.IDENTITY and not offload
+        chunked = not offload and self.policy.chunks(size_at_least)
+        in_text_column = encoding == compression.IDENTITY and not offload and not chunked
         meter = Meter(validate=text is None, keep_chars=0 if in_text_column else SEARCH_PREFIX_CHARS)
         raw = meter.watch(itertools.chain(head, rest))
         stored = compression.encode_chunks(raw, encoding, level=self.policy.compression_level)
         record = ArtifactRecord.from_artifact(dataclasses.replace(artifact, content=""))
         record.content_encoding = encoding
+        if chunked:
+            record.content_location = DATABASE_CHUNKS
+            return record, _PendingChunks(stored, meter)
         if offload:
             record.content_location = OBJECT_STORAGE
             record.object_key = self._storage().key_for(artifact.artifact_id)
@@ -219,7 +239,7 @@ class DjangoArtifactStore(ArtifactStore):
         record.original_size = meter.size
         record.sha256 = meter.hexdigest()
         record.search_text = "" if in_text_column else meter.prefix()
-        return record
+        return record, None
 
     # Reading
 
@@ -229,6 +249,10 @@ class DjangoArtifactStore(ArtifactStore):
         return [await self._to_artifact(record) async for record in rows]
 
     async def _to_artifact(self, record: ArtifactRecord) -> Artifact:
+        if record.content_location == DATABASE_CHUNKS:
+            read = sync_to_async(read_text)  # the chunk rows are read through the ORM's connection
+            content = await read(_decoded_row_chunks(record), artifact_id=record.artifact_id, **_checksum_of(record))
+            return record.to_artifact(content)
         if record.content_location != OBJECT_STORAGE:
             return record.to_artifact()
         chunks = self._object_chunks(record, CHUNK_BYTES)
@@ -248,6 +272,8 @@ class DjangoArtifactStore(ArtifactStore):
         return self.policy.object_storage
 
     # Deleting
+
+    # Chunk rows go with their artifact row (ON DELETE CASCADE in the database), however it is deleted.
 
     def _delete(self, artifact_id: str) -> bool:
         from artifacts.models import ArtifactRecord
@@ -311,25 +337,28 @@ async def _in_row_chunks(record: ArtifactRecord, stored: str | bytes | None, chu
             yield chunk
 
 
-def _insert(record: ArtifactRecord) -> None:
+def _insert(record: ArtifactRecord, pending: _PendingChunks | None = None) -> None:
     # A savepoint, so a duplicate id leaves the caller's transaction usable; force_insert, so an
-    # existing id is an error and never an UPDATE.
+    # existing id is an error and never an UPDATE. Chunks are written inside it: all or none.
     blob, record.content_blob = record.content_blob, None
     try:
         with transaction.atomic():
             record.save(force_insert=True)
             if blob is not None:
                 _write_blob(record, blob)
+            if pending is not None:
+                pending.write(record)
     except IntegrityError:
         if type(record).all_objects.filter(pk=record.pk).exists():
             raise ArtifactExistsError(record.pk) from None
         raise
 
 
-def _insert_many(records: list[ArtifactRecord]) -> None:
+def _insert_many(placed: list[tuple[ArtifactRecord, _PendingChunks | None]]) -> None:
     """The whole batch in one savepoint: every row, or none and an ArtifactsExistError naming the taken ids."""
-    if not records:
+    if not placed:
         return
+    records = [record for record, _ in placed]
     model = type(records[0])
     blobs = [(record, record.content_blob) for record in records if record.content_blob is not None]
     for record, _ in blobs:
@@ -339,6 +368,9 @@ def _insert_many(records: list[ArtifactRecord]) -> None:
             model.all_objects.bulk_create(records)
             for record, blob in blobs:
                 _write_blob(record, blob)
+            for record, pending in placed:
+                if pending is not None:
+                    pending.write(record)
     except IntegrityError:
         taken = sorted(model.all_objects.filter(pk__in=[r.pk for r in records]).values_list("pk", flat=True))
         if taken:
@@ -378,6 +410,83 @@ def _read_blob(artifact_id: str) -> bytes | None:
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+@dataclasses.dataclass
+class _PendingChunks:
+    """Stored content (plain or zstd) still to be written as chunk rows, and the meter watching it go past."""
+
+    stored: Iterable[bytes]
+    meter: Meter
+
+    def write(self, record: ArtifactRecord) -> None:
+        """Insert the chunk rows one at a time, then record the sizes and checksum they turned out to have.
+
+        Runs inside the transaction that inserted `record`, so a failure (bad UTF-8, a lost connection)
+        leaves neither the row nor any chunk. Each chunk is a binary parameter bound by the server.
+        """
+        import psycopg
+
+        from artifacts.models import ArtifactContentChunk
+
+        table = ArtifactContentChunk._meta.db_table
+        stored_size = 0
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            for seq, chunk in enumerate(fixed_chunks(self.stored, CHUNK_BYTES)):
+                cursor.execute(
+                    f"INSERT INTO {table} (artifact_id, seq, data) VALUES (%s, %s, %b)",  # noqa: S608
+                    [record.pk, seq, chunk],
+                )
+                stored_size += len(chunk)
+        record.original_size = self.meter.size
+        record.stored_size = stored_size
+        record.sha256 = self.meter.hexdigest()
+        record.search_text = self.meter.prefix()
+        type(record).all_objects.filter(pk=record.pk).update(
+            original_size=record.original_size,
+            stored_size=record.stored_size,
+            sha256=record.sha256,
+            search_text=record.search_text,
+        )
+
+
+def _row_chunks(artifact_id: str) -> Iterator[bytes]:
+    """The stored chunks of an artifact, one row per query (keyset on seq): never more than one in memory.
+
+    Each query is its own statement, so a slow download holds no transaction or cursor open. A chunk
+    missing (the artifact deleted meanwhile) ends the sequence early and the checksum catches it.
+    """
+    import psycopg
+
+    from artifacts.models import ArtifactContentChunk
+
+    table = ArtifactContentChunk._meta.db_table
+    for seq in itertools.count():
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                f"SELECT data FROM {table} WHERE artifact_id = %s AND seq = %s",  # noqa: S608
+                [artifact_id, seq],
+                binary=True,
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return
+        yield row[0]
+
+
+def _decoded_row_chunks(record: ArtifactRecord) -> Iterable[bytes]:
+    """The raw content of a chunked artifact (decoded, not yet verified); iterate it on the ORM's thread."""
+    return compression.decode_chunks(_row_chunks(record.artifact_id), record.content_encoding)
+
+
+async def _iterate_on_orm_thread(iterator: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Like iterate_in_thread, but each step runs where the ORM's connection lives (sync_to_async)."""
+    done = object()
+    step = sync_to_async(next)
+    while (chunk := await step(iterator, done)) is not done:
+        yield chunk  # type: ignore[misc]
 
 
 async def keyset_page(where: Q, *, limit: int | None, after: str | None) -> QuerySet:

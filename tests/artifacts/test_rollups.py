@@ -104,5 +104,5 @@ def test_raw_sql_and_truncate_are_followed_too() -> None:
             [a.artifact_id, a.workflow_id, a.task_id, a.agent_id, a.artifact_type, a.content, a.created_at],
         )
         assert WorkflowRollup.objects.filter(pk="wf-raw").exists()
-        cursor.execute("TRUNCATE artifacts_artifact")
+        cursor.execute("TRUNCATE artifacts_artifact CASCADE")  # its content chunks go too
     assert snapshot() == {"workflows": [], "agents": [], "tasks": [], "pairs": []}

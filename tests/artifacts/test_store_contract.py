@@ -38,12 +38,14 @@ def offloading(request: pytest.FixtureRequest) -> dict:
     return {"object_storage": request.getfixturevalue("object_storage"), "object_min_bytes": 0}
 
 
-# Thresholds of 0 put every artifact, even an empty one, through compression or object storage.
+# Thresholds of 0 put every artifact, even an empty one, through compression, chunk rows or object storage.
 BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ArtifactStore]] = {
     "memory": lambda request: InMemoryArtifactStore(),
     "default-batch": lambda request: OneByOneBatchStore(),
     "orm": lambda request: orm(request),
     "orm+compression": lambda request: orm(request, compress_min_bytes=0),
+    "orm+chunks": lambda request: orm(request, chunk_min_bytes=0),
+    "orm+chunks+compression": lambda request: orm(request, chunk_min_bytes=0, compress_min_bytes=0),
     "orm+object-storage": lambda request: orm(request, **offloading(request)),
     "orm+object-storage+compression": lambda request: orm(request, compress_min_bytes=0, **offloading(request)),
     "redis": lambda request: request.getfixturevalue("redis_store"),

@@ -129,7 +129,7 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT count(*) FROM {table}")
             assert cursor.fetchone()[0] == count, "the API did not store every artifact"
-            cursor.execute(f"TRUNCATE {table}")
+            cursor.execute(f"TRUNCATE {table} CASCADE")  # its content chunks go too
 
         copy_seconds = _copy_all(rows, table)
         api_rate, copy_rate = count / api_seconds, count / copy_seconds

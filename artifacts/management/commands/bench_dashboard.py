@@ -81,7 +81,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         raw = connection.cursor().connection  # the psycopg connection, for COPY
         with raw.cursor() as cursor:
-            cursor.execute("TRUNCATE artifacts_artifact")
+            cursor.execute("TRUNCATE artifacts_artifact CASCADE")  # its content chunks go too
             # Indexes are rebuilt once at the end: far faster than maintaining them row by row.
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'artifacts_artifact'"
