@@ -6,6 +6,8 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +39,23 @@ def libpq_conninfo(db: dict[str, Any], name: str | None = None) -> str:
         host=db.get("HOST") or None,
         port=db.get("PORT") or None,
     )
+
+
+@contextmanager
+def scratch_database(db: dict[str, Any], name: str) -> Iterator[str]:
+    """A new, empty database `name` on the server of `db` for the block (dropped before and after, even if
+    left over from an interrupted run); yields its DATABASE_URL."""
+    import psycopg
+
+    admin = libpq_conninfo(db)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield database_url(db, name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def answers(url: str, *, timeout: float = 5) -> bool:

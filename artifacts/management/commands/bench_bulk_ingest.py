@@ -25,7 +25,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 
 from artifacts import compression
-from conductor_site.local_servers import database_url, free_port, libpq_conninfo, wait_until_answers
+from conductor_site.local_servers import free_port, libpq_conninfo, scratch_database, wait_until_answers
 
 BENCH_DB = "conductor_bench"
 BATCH = 1000
@@ -56,15 +56,10 @@ class Command(BaseCommand):
         if options["inside"]:
             self._run(options)
             return
-        db = settings.DATABASES["default"]
-        admin = libpq_conninfo(db, db["NAME"])
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        try:
+        with scratch_database(settings.DATABASES["default"], BENCH_DB) as url:
             env = {
                 **os.environ,
-                "DATABASE_URL": database_url(db, BENCH_DB),
+                "DATABASE_URL": url,
                 "DEBUG": "0",
                 "SECRET_KEY": "bench-only-" + "x" * 50,
                 "SECURE_SSL_REDIRECT": "0",
@@ -75,9 +70,6 @@ class Command(BaseCommand):
             for name in ("count", "size", "workers", "clients"):
                 argv += [f"--{name}", str(options[name])]
             subprocess.run(argv, env=env, cwd=settings.BASE_DIR, check=True)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
     def _run(self, options: dict[str, Any]) -> None:
         from django.contrib.auth import get_user_model
@@ -184,7 +176,7 @@ async def _post_all(base_url: str, token: str, bodies: list[bytes], clients: int
 def _copy_all(rows: list[tuple[Any, ...]], table: str) -> float:
     from artifacts.models import ArtifactRecord
 
-    conninfo = libpq_conninfo(settings.DATABASES["default"], settings.DATABASES["default"]["NAME"])
+    conninfo = libpq_conninfo(settings.DATABASES["default"])
     # The same row values the store writes, prepared before the clock starts: COPY is the floor.
     prepared = []
     for row in rows:

@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
-import psycopg
 from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from conductor_site.local_servers import database_url, free_port, libpq_conninfo, wait_until_answers
+from conductor_site.local_servers import free_port, scratch_database, wait_until_answers
 
 LOAD_DB = "conductor_load"
 
@@ -78,31 +77,25 @@ class Command(BaseCommand):
         if options["inside"]:
             self._run(options)
             return
-        db = settings.DATABASES["default"]
-        admin = libpq_conninfo(db)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {LOAD_DB}")
-        try:
-            with tempfile.TemporaryDirectory() as static_root:
-                env = {
-                    **os.environ,
-                    "DATABASE_URL": database_url(db, LOAD_DB),
-                    "DEBUG": "0",
-                    "SECRET_KEY": "loadtest-only-" + "x" * 50,
-                    "ALLOWED_HOSTS": "127.0.0.1",
-                    "BEHIND_TLS_PROXY": "1",
-                    "STATIC_ROOT": static_root,
-                    "LOG_LEVEL": "WARNING",
-                    "DATABASE_POOL_MAX": str(max(10, options["connections"])),
-                }
-                argv = [sys.executable, "manage.py", "loadtest", "--inside"]
-                for name in ("seconds", "workers", "connections", "artifacts"):
-                    argv += [f"--{name}", str(options[name])]
-                subprocess.run(argv, env=env, cwd=settings.BASE_DIR, check=True)
-        finally:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
+        with (
+            scratch_database(settings.DATABASES["default"], LOAD_DB) as url,
+            tempfile.TemporaryDirectory() as static_root,
+        ):
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "DEBUG": "0",
+                "SECRET_KEY": "loadtest-only-" + "x" * 50,
+                "ALLOWED_HOSTS": "127.0.0.1",
+                "BEHIND_TLS_PROXY": "1",
+                "STATIC_ROOT": static_root,
+                "LOG_LEVEL": "WARNING",
+                "DATABASE_POOL_MAX": str(max(10, options["connections"])),
+            }
+            argv = [sys.executable, "manage.py", "loadtest", "--inside"]
+            for name in ("seconds", "workers", "connections", "artifacts"):
+                argv += [f"--{name}", str(options[name])]
+            subprocess.run(argv, env=env, cwd=settings.BASE_DIR, check=True)
 
     def _run(self, options: dict[str, Any]) -> None:
         call_command("migrate", verbosity=0)
